@@ -1,0 +1,260 @@
+#include "base/json.h"
+
+#include <cmath>
+#include <limits>
+
+#include "base/check.h"
+
+namespace baton {
+
+Json Json::Adopt(jv v) {
+  BATON_CHECK(jv_is_valid(v));
+  return Json(v);
+}
+
+Json Json::String(std::string_view s) {
+  return Json(jv_string_sized(s.data(), static_cast<int>(s.size())));
+}
+
+Result<Json> Json::Parse(std::string_view text) {
+  jv v = jv_parse_sized(text.data(), static_cast<int>(text.size()));
+  if (!jv_is_valid(v)) {
+    jv msg = jv_invalid_get_msg(v);
+    std::string m = jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "invalid JSON";
+    jv_free(msg);
+    return Status::InvalidArgument(m);
+  }
+  return Json(v);
+}
+
+Json::Kind Json::kind() const {
+  switch (jv_get_kind(v_)) {
+    case JV_KIND_NULL:
+      return Kind::kNull;
+    case JV_KIND_FALSE:
+      return Kind::kFalse;
+    case JV_KIND_TRUE:
+      return Kind::kTrue;
+    case JV_KIND_NUMBER:
+      return Kind::kNumber;
+    case JV_KIND_STRING:
+      return Kind::kString;
+    case JV_KIND_ARRAY:
+      return Kind::kArray;
+    case JV_KIND_OBJECT:
+      return Kind::kObject;
+    case JV_KIND_INVALID:
+      break;
+  }
+  BATON_CHECK(false);
+  return Kind::kNull;
+}
+
+const char* Json::KindName() const {
+  switch (jv_get_kind(v_)) {
+    case JV_KIND_NULL:
+      return "null";
+    case JV_KIND_FALSE:
+    case JV_KIND_TRUE:
+      return "boolean";
+    case JV_KIND_NUMBER:
+      return "number";
+    case JV_KIND_STRING:
+      return "string";
+    case JV_KIND_ARRAY:
+      return "array";
+    case JV_KIND_OBJECT:
+      return "object";
+    case JV_KIND_INVALID:
+      break;
+  }
+  return "invalid";
+}
+
+bool Json::IsInteger() const {
+  if (!IsNumber()) return false;
+  double d = jv_number_value(v_);
+  return std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.2e18;
+}
+
+bool Json::Truthy() const {
+  jv_kind k = jv_get_kind(v_);
+  return k != JV_KIND_NULL && k != JV_KIND_FALSE;
+}
+
+int64_t Json::AsInt() const {
+  if (!IsNumber()) return 0;
+  double d = jv_number_value(v_);
+  if (!std::isfinite(d)) return 0;
+  if (d >= 9.2e18) return std::numeric_limits<int64_t>::max();
+  if (d <= -9.2e18) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(d);
+}
+
+std::string_view Json::AsString() const {
+  if (!IsString()) return {};
+  return {jv_string_value(v_), static_cast<size_t>(jv_string_length_bytes(jv_copy(v_)))};
+}
+
+size_t Json::size() const {
+  switch (jv_get_kind(v_)) {
+    case JV_KIND_ARRAY:
+      return static_cast<size_t>(jv_array_length(jv_copy(v_)));
+    case JV_KIND_OBJECT:
+      return static_cast<size_t>(jv_object_length(jv_copy(v_)));
+    default:
+      return 0;
+  }
+}
+
+Json Json::Get(std::string_view key) const {
+  if (!IsObject()) return Json();
+  jv r = jv_object_get(jv_copy(v_), jv_string_sized(key.data(), static_cast<int>(key.size())));
+  if (!jv_is_valid(r)) {
+    jv_free(r);
+    return Json();
+  }
+  return Json(r);
+}
+
+bool Json::Has(std::string_view key) const {
+  if (!IsObject()) return false;
+  return jv_object_has(jv_copy(v_), jv_string_sized(key.data(), static_cast<int>(key.size())));
+}
+
+Json Json::At(size_t index) const {
+  if (!IsArray() || index >= size()) return Json();
+  jv r = jv_array_get(jv_copy(v_), static_cast<int>(index));
+  if (!jv_is_valid(r)) {
+    jv_free(r);
+    return Json();
+  }
+  return Json(r);
+}
+
+Json Json::AtPointer(std::string_view pointer) const {
+  Json cur = *this;
+  size_t pos = 0;
+  if (pointer.empty()) return cur;
+  if (pointer[0] != '/') return Json();
+  while (pos < pointer.size()) {
+    size_t next = pointer.find('/', pos + 1);
+    if (next == std::string_view::npos) next = pointer.size();
+    std::string token;
+    for (size_t i = pos + 1; i < next; ++i) {
+      if (pointer[i] == '~' && i + 1 < next) {
+        token += pointer[i + 1] == '1' ? '/' : '~';
+        ++i;
+      } else {
+        token += pointer[i];
+      }
+    }
+    if (cur.IsObject()) {
+      if (!cur.Has(token)) return Json();
+      cur = cur.Get(token);
+    } else if (cur.IsArray()) {
+      if (token.empty() || token.find_first_not_of("0123456789") != std::string::npos) {
+        return Json();
+      }
+      cur = cur.At(std::stoul(token));
+    } else {
+      return Json();
+    }
+    pos = next;
+  }
+  return cur;
+}
+
+void Json::Set(std::string_view key, Json value) {
+  if (IsNull()) v_ = jv_object();
+  BATON_CHECK(IsObject());
+  v_ = jv_object_set(v_, jv_string_sized(key.data(), static_cast<int>(key.size())),
+                     value.Release());
+}
+
+void Json::Erase(std::string_view key) {
+  if (!IsObject()) return;
+  v_ = jv_object_delete(v_, jv_string_sized(key.data(), static_cast<int>(key.size())));
+}
+
+void Json::Append(Json value) {
+  if (IsNull()) v_ = jv_array();
+  BATON_CHECK(IsArray());
+  v_ = jv_array_append(v_, value.Release());
+}
+
+void Json::SetAt(size_t index, Json value) {
+  BATON_CHECK(IsArray());
+  v_ = jv_array_set(v_, static_cast<int>(index), value.Release());
+}
+
+void Json::ForEachMember(
+    const std::function<void(std::string_view key, const Json& value)>& fn) const {
+  if (!IsObject()) return;
+  for (int it = jv_object_iter(v_); jv_object_iter_valid(v_, it); it = jv_object_iter_next(v_, it)) {
+    jv key = jv_object_iter_key(v_, it);
+    Json value(jv_object_iter_value(v_, it));
+    fn(std::string_view(jv_string_value(key),
+                        static_cast<size_t>(jv_string_length_bytes(jv_copy(key)))),
+       value);
+    jv_free(key);
+  }
+}
+
+void Json::ForEachItem(const std::function<void(size_t index, const Json& value)>& fn) const {
+  if (!IsArray()) return;
+  int n = jv_array_length(jv_copy(v_));
+  for (int i = 0; i < n; ++i) {
+    Json value(jv_array_get(jv_copy(v_), i));
+    fn(static_cast<size_t>(i), value);
+  }
+}
+
+std::string Json::Dump(bool pretty) const {
+  int flags = pretty ? JV_PRINT_PRETTY | JV_PRINT_SPACE2 : 0;
+  jv s = jv_dump_string(jv_copy(v_), flags);
+  std::string out(jv_string_value(s), static_cast<size_t>(jv_string_length_bytes(jv_copy(s))));
+  jv_free(s);
+  return out;
+}
+
+Json Json::DeepCopy() const {
+  switch (jv_get_kind(v_)) {
+    case JV_KIND_STRING:
+      return String(AsString());
+    case JV_KIND_ARRAY: {
+      Json out = Array();
+      ForEachItem([&](size_t, const Json& item) { out.Append(item.DeepCopy()); });
+      return out;
+    }
+    case JV_KIND_OBJECT: {
+      Json out = Object();
+      ForEachMember([&](std::string_view key, const Json& value) { out.Set(key, value.DeepCopy()); });
+      return out;
+    }
+    default:
+      // null, booleans and numbers carry no shared storage.
+      return *this;
+  }
+}
+
+bool Json::operator==(const Json& other) const {
+  return jv_equal(jv_copy(v_), jv_copy(other.v_));
+}
+
+std::string PointerEscape(std::string_view key) {
+  std::string out;
+  out.reserve(key.size());
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace baton

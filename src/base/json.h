@@ -1,0 +1,139 @@
+// Json: the one JSON value type of baton, a thin RAII handle over jq's `jv`.
+//
+// Why jv: jq is the DSL's expression language, so every task evaluation hands values to
+// libjq. Keeping the engine's data as jv makes that hand-off a reference-count increment
+// instead of a conversion (see docs/architecture/engine.md).
+//
+// Semantics: a value type with copy-on-write. Copying a Json is O(1) (a refcount bump);
+// mutating (Set, Append) copies the underlying storage first if it is shared.
+// Object members keep insertion order. Numbers are IEEE doubles, as in jq 1.6.
+//
+// Thread-safety: NOT thread-safe, and neither are copies: jv reference counts are plain
+// integers, so two Json handles that share storage must stay on one thread. To hand a value
+// to another thread either move a handle nobody else shares, or pass DeepCopy() (which
+// shares nothing with the original).
+#pragma once
+
+#include <jv.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace baton {
+
+class Json {
+ public:
+  enum class Kind : uint8_t { kNull, kFalse, kTrue, kNumber, kString, kArray, kObject };
+
+  Json() : v_(jv_null()) {}
+  ~Json() { jv_free(v_); }
+  Json(const Json& other) : v_(jv_copy(other.v_)) {}
+  Json(Json&& other) noexcept : v_(other.v_) { other.v_ = jv_null(); }
+  Json& operator=(const Json& other) {
+    if (this != &other) {
+      jv old = v_;
+      v_ = jv_copy(other.v_);
+      jv_free(old);
+    }
+    return *this;
+  }
+  Json& operator=(Json&& other) noexcept {
+    if (this != &other) {
+      jv_free(v_);
+      v_ = other.v_;
+      other.v_ = jv_null();
+    }
+    return *this;
+  }
+
+  // Takes ownership of `v`. REQUIRES: v is valid (not jv_invalid()).
+  static Json Adopt(jv v);
+  static Json Null() { return Json(); }
+  static Json Bool(bool b) { return Adopt(b ? jv_true() : jv_false()); }
+  static Json Number(double d) { return Adopt(jv_number(d)); }
+  static Json String(std::string_view s);
+  static Json Array() { return Adopt(jv_array()); }
+  static Json Object() { return Adopt(jv_object()); }
+
+  // Parses JSON text. On error the Status says where (jq's message has line/column).
+  static Result<Json> Parse(std::string_view text);
+
+  Kind kind() const;
+  bool IsNull() const { return jv_get_kind(v_) == JV_KIND_NULL; }
+  bool IsBool() const {
+    return jv_get_kind(v_) == JV_KIND_TRUE || jv_get_kind(v_) == JV_KIND_FALSE;
+  }
+  bool IsNumber() const { return jv_get_kind(v_) == JV_KIND_NUMBER; }
+  bool IsString() const { return jv_get_kind(v_) == JV_KIND_STRING; }
+  bool IsArray() const { return jv_get_kind(v_) == JV_KIND_ARRAY; }
+  bool IsObject() const { return jv_get_kind(v_) == JV_KIND_OBJECT; }
+  // True for numbers with no fractional part that fit in int64.
+  bool IsInteger() const;
+  // jq truthiness: everything but null and false.
+  bool Truthy() const;
+  // Name of the kind as a user reads it: "object", "string", ...
+  const char* KindName() const;
+
+  // Accessors return a default (false, 0, "") when the kind does not match.
+  bool AsBool() const { return jv_get_kind(v_) == JV_KIND_TRUE; }
+  double AsNumber() const { return IsNumber() ? jv_number_value(v_) : 0.0; }
+  int64_t AsInt() const;
+  // The view stays valid while this Json (or a copy sharing its storage) lives unmodified.
+  std::string_view AsString() const;
+
+  // Number of array items or object members; 0 for other kinds.
+  size_t size() const;
+  bool empty() const { return size() == 0; }
+
+  // Object member; Null when absent or when this is not an object.
+  Json Get(std::string_view key) const;
+  bool Has(std::string_view key) const;
+  // Array item; Null when out of range or when this is not an array.
+  Json At(size_t index) const;
+  // Follows an RFC 6901 JSON pointer ("" is the whole value). Null when absent.
+  Json AtPointer(std::string_view pointer) const;
+
+  // REQUIRES: IsObject() (or IsNull(), which becomes an empty object first).
+  void Set(std::string_view key, Json value);
+  void Erase(std::string_view key);
+  // REQUIRES: IsArray() (or IsNull(), which becomes an empty array first).
+  void Append(Json value);
+  // REQUIRES: IsArray() and index < size().
+  void SetAt(size_t index, Json value);
+
+  // Visits members in insertion order; the callback may not mutate this value.
+  void ForEachMember(const std::function<void(std::string_view key, const Json& value)>& fn) const;
+  void ForEachItem(const std::function<void(size_t index, const Json& value)>& fn) const;
+
+  // Compact JSON text (pretty: two-space indentation).
+  std::string Dump(bool pretty = false) const;
+  // A value that shares no storage with this one: safe to give to another thread.
+  Json DeepCopy() const;
+
+  bool operator==(const Json& other) const;
+  bool operator!=(const Json& other) const { return !(*this == other); }
+
+  // Borrowed handle: valid while this Json lives; do not free it.
+  jv Peek() const { return v_; }
+  // A new reference for APIs that consume their argument.
+  jv CopyJv() const { return jv_copy(v_); }
+  // Gives up ownership; this becomes null.
+  jv Release() {
+    jv v = v_;
+    v_ = jv_null();
+    return v;
+  }
+
+ private:
+  explicit Json(jv v) : v_(v) {}
+  jv v_;
+};
+
+// Escapes a key for use in a JSON pointer (RFC 6901: '~' → "~0", '/' → "~1").
+std::string PointerEscape(std::string_view key);
+
+}  // namespace baton

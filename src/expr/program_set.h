@@ -1,0 +1,102 @@
+// ProgramSet: every jq expression of one workflow document, compiled as ONE jq program.
+//
+// Why one program: libjq 1.6 re-parses its whole builtin library on every jq_compile
+// (~20 ms), so compiling per expression would make loading a 300-expression document take
+// seconds. All expressions are added first, then Compile() builds a single program that
+// dispatches on the expression id with a balanced if-tree (O(log n) per evaluation):
+//
+//   def env: {}; {} as $ENV | .[0] as $__i |
+//   if $__i < 2 then (if $__i < 1 then (.[2] as $input | .[1] | (E0)) else ... end) else ... end
+//
+// The evaluation input is [id, data, v1, v2, ...]: each expression binds only the variables
+// its text references (so an unused $task costs nothing), in the order recorded at Add().
+// `def env: {}; {} as $ENV` hides the process environment from workflow authors.
+//
+// Thread-safety: Add/Compile from one thread before any Evaluate. Evaluate is thread-safe
+// (a mutex guards the single jq_state); concurrent evaluations of one set are serialised.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/json.h"
+#include "base/status.h"
+
+struct jq_state;
+
+namespace baton::expr {
+
+using ExprId = uint32_t;
+
+// The spec's expression arguments (dsl.md "Runtime expression arguments").
+enum class Arg : uint8_t {
+  kContext = 0,
+  kInput,
+  kOutput,
+  kSecrets,
+  kTask,
+  kWorkflow,
+  kRuntime,
+  kAuthorization,
+};
+inline constexpr int kArgCount = 8;
+// "context", "input", ... (without '$').
+const char* ArgName(Arg arg);
+
+// Values for one evaluation. Pointers may be null (the variable is then null).
+// Scoped variables (for's $item/$index, catch's $error, ...) are looked up by name,
+// innermost (last) first. All pointees must outlive the Evaluate call.
+struct Bindings {
+  const Json* args[kArgCount] = {};
+  std::vector<std::pair<std::string_view, const Json*>> scoped;
+};
+
+struct CompileError {
+  ExprId id;
+  std::string message;  // jq's message, e.g. "syntax error, unexpected INVALID_CHARACTER"
+};
+
+class ProgramSet {
+ public:
+  ProgramSet();
+  ~ProgramSet();
+  ProgramSet(const ProgramSet&) = delete;
+  ProgramSet& operator=(const ProgramSet&) = delete;
+
+  // Registers `text` (jq source, without the `${ }` wrapper). `scoped_vars` are the names
+  // of scoped variables visible where the expression sits (without '$'). Identical
+  // (text, scoped_vars) pairs return the same id.
+  ExprId Add(std::string_view text, const std::vector<std::string>& scoped_vars);
+  size_t size() const;
+
+  // Compiles everything added so far into one program. When some expressions do not
+  // compile, returns InvalidArgument and fills `errors` with one entry per failing
+  // expression (found by bisection, so a bad document costs O(k log n) compiles).
+  Status Compile(std::vector<CompileError>* errors);
+
+  // Evaluates expression `id` with `data` as `.`; returns its first result, or null when it
+  // yields none. A runtime error (or `halt_error`) returns InvalidArgument with jq's message.
+  // REQUIRES: Compile() succeeded.
+  Result<Json> Evaluate(ExprId id, const Json& data, const Bindings& bindings) const;
+
+  // The source text of an expression (for error messages).
+  const std::string& Text(ExprId id) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Strict-mode test of the spec: is `s` a runtime expression `${ ... }`? If so, returns true
+// and sets *inner to the text between the first `${` and the last `}`.
+bool IsRuntimeExpression(std::string_view s, std::string_view* inner);
+
+// Returns true when `name` can be a jq variable name in jq 1.6 (identifier, not a keyword).
+bool IsValidVariableName(std::string_view name);
+
+}  // namespace baton::expr
