@@ -211,7 +211,7 @@ void Json::ForEachItem(const std::function<void(size_t index, const Json& value)
 }
 
 std::string Json::Dump(bool pretty) const {
-  int flags = pretty ? JV_PRINT_PRETTY | JV_PRINT_SPACE2 : 0;
+  int flags = pretty ? JV_PRINT_INDENT_FLAGS(2) : 0;
   jv s = jv_dump_string(jv_copy(v_), flags);
   std::string out(jv_string_value(s), static_cast<size_t>(jv_string_length_bytes(jv_copy(s))));
   jv_free(s);

@@ -14,7 +14,10 @@
 // shares nothing with the original).
 #pragma once
 
+// jq 1.6 headers lack extern "C" guards.
+extern "C" {
 #include <jv.h>
+}
 
 #include <cstdint>
 #include <functional>

@@ -47,7 +47,19 @@ struct Document {
 
 // Parses YAML 1.2 or JSON text (JSON is detected by a leading '{' or '['). A syntax error
 // returns InvalidArgument whose message is already "FILE:LINE:COL: error: ...".
+// A `file` named *.json must be strict JSON; other text that starts with '{' or '[' may
+// also be flow-style YAML ({a: 1}).
 Result<Document> ParseDocument(std::string_view text, std::string file);
+
+// What a hostile document may cost. Both limits turn into an InvalidArgument at the
+// position where they are crossed, instead of a stack overflow or an exhausted memory.
+struct ParseLimits {
+  int max_depth = 256;  // nested sequences and mappings
+  // Values after alias expansion (an alias counts as every value it stands for), which is
+  // what stops a "billion laughs" document from costing O(10^9) to walk.
+  size_t max_nodes = 1'000'000;
+};
+Result<Document> ParseDocument(std::string_view text, std::string file, const ParseLimits& limits);
 
 // Reads and parses a file. Missing/unreadable files return NotFound/InvalidArgument.
 Result<Document> LoadDocumentFile(const std::string& path);

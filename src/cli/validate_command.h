@@ -1,0 +1,26 @@
+// `baton validate FILE...`: parse, validate and compile documents; report every problem
+// compiler-style. Exit 0 when all are valid, 1 otherwise.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/document.h"
+
+namespace baton::cli {
+
+struct ValidateArgs {
+  bool strict = false;
+  std::string output = "text";
+  std::vector<std::string> files;
+};
+
+int RunValidate(const ValidateArgs& args);
+
+// Loads, validates and compiles one document; appends every problem to `problems`.
+// Returns the document when it is valid.
+std::optional<model::Document> LoadValidDocument(const std::string& path, bool strict,
+                                                 std::vector<std::string>* problems);
+
+}  // namespace baton::cli

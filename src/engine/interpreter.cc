@@ -1,0 +1,1258 @@
+#include "engine/interpreter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <regex>
+#include <string>
+#include <utility>
+
+#include "engine/duration.h"
+#include "engine/error.h"
+
+namespace baton::engine {
+
+const char* WorkflowStatusName(WorkflowStatus status) {
+  switch (status) {
+    case WorkflowStatus::kPending:
+      return "pending";
+    case WorkflowStatus::kRunning:
+      return "running";
+    case WorkflowStatus::kWaiting:
+      return "waiting";
+    case WorkflowStatus::kSuspended:
+      return "suspended";
+    case WorkflowStatus::kCancelled:
+      return "cancelled";
+    case WorkflowStatus::kFaulted:
+      return "faulted";
+    case WorkflowStatus::kCompleted:
+      return "completed";
+  }
+  return "unknown";
+}
+
+namespace {
+
+using Kind = FlowTarget::Kind;
+
+struct Outcome {
+  enum class Type : uint8_t { kBlocked, kDone, kFailed };
+  Type type = Type::kBlocked;
+  Json value;
+  FlowTarget flow;
+
+  static Outcome Blocked() { return {}; }
+  static Outcome Done(Json v, FlowTarget f) { return {Type::kDone, std::move(v), f}; }
+  static Outcome Failed(Json e) { return {Type::kFailed, std::move(e), {}}; }
+  bool blocked() const { return type == Type::kBlocked; }
+  bool done() const { return type == Type::kDone; }
+  bool failed() const { return type == Type::kFailed; }
+};
+
+uint64_t SplitMix64(uint64_t* state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Percent-encodes what RFC 3986 does not allow unescaped in a path segment or query value.
+std::string PercentEncode(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// RFC 6570 simple expansion of `{name}` against the top-level keys of `input`.
+Result<std::string> ExpandUriTemplate(std::string_view uri, const Json& input) {
+  if (uri.find('{') == std::string_view::npos || !input.IsObject()) return std::string(uri);
+  std::string out;
+  size_t i = 0;
+  while (i < uri.size()) {
+    size_t open = uri.find('{', i);
+    if (open == std::string_view::npos) {
+      out.append(uri.substr(i));
+      break;
+    }
+    size_t close = uri.find('}', open);
+    if (close == std::string_view::npos) {
+      out.append(uri.substr(i));
+      break;
+    }
+    out.append(uri.substr(i, open - i));
+    std::string name(uri.substr(open + 1, close - open - 1));
+    Json v = input.Get(name);
+    if (v.IsString()) {
+      out += PercentEncode(v.AsString());
+    } else if (v.IsNumber() || v.IsBool()) {
+      out += v.Dump();
+    } else if (v.IsArray() || v.IsObject()) {
+      return Status::InvalidArgument("URI template variable '" + name + "' is an " +
+                                     v.KindName() + "; only scalars can be inserted");
+    }
+    i = close + 1;
+  }
+  return out;
+}
+
+bool ErrorMatches(const Json& filter, const Json& error) {
+  if (!filter.IsObject()) return true;
+  bool ok = true;
+  filter.ForEachMember([&](std::string_view key, const Json& expected) {
+    Json actual = error.Get(key);
+    if (key == "type") {
+      ok = ok && actual.IsString() && expected.IsString() &&
+           SameErrorType(actual.AsString(), expected.AsString());
+    } else {
+      ok = ok && actual == expected;
+    }
+  });
+  return ok;
+}
+
+class Run {
+ public:
+  Run(const CompiledWorkflow& wf, const Interpreter::Options& options, Transition& t, Millis now)
+      : wf_(wf), options_(options), t_(t), s_(t.state), now_(now) {}
+
+  void Apply(const Event& event) {
+    std::visit([&](const auto& body) { On(body); }, event.body);
+    Settle();
+  }
+
+ private:
+  // ---- events -------------------------------------------------------------------------
+  void On(const InstanceStarted& e) {
+    if (s_.status != WorkflowStatus::kPending) return;
+    s_.instance_id = e.instance_id;
+    s_.rng = e.seed;
+    s_.raw_input = e.input;
+    s_.started_at = now_;
+    s_.status = WorkflowStatus::kRunning;
+    Record(LifecycleKind::kWorkflowStarted, nullptr, Json());
+    if (wf_.timeout) {
+      auto ms = EvalDuration(*wf_.timeout, s_.raw_input, nullptr);
+      if (!ms.ok()) return FaultWorkflow(error_);
+      s_.workflow_timeout_timer = NewId();
+      t_.commands.push_back(StartTimer{s_.workflow_timeout_timer, now_ + *ms});
+    }
+    Json input = s_.raw_input;
+    if (wf_.input_schema) {
+      Status st = wf_.input_schema->Validate(input);
+      if (!st.ok()) {
+        return FaultWorkflow(MakeError(ErrorKind::kValidation, 400, "Invalid workflow input",
+                                       st.message(), "/input"));
+      }
+    }
+    if (wf_.input_from) {
+      auto r = EvalTemplate(*wf_.input_from, input, nullptr, nullptr, nullptr, "/input/from");
+      if (!r.ok()) return FaultWorkflow(error_);
+      input = std::move(r).value();
+    }
+    auto root = std::make_unique<Node>();
+    root->type = Node::Type::kList;
+    root->list = &wf_.main;
+    root->data = std::move(input);
+    s_.root = std::move(root);
+    step_root_ = true;
+  }
+
+  void On(const TaskSucceeded& e) { Deliver(e.activity_id, Node::Inbox::kOk, e.output); }
+  void On(const TaskFailed& e) { Deliver(e.activity_id, Node::Inbox::kFailed, e.error); }
+
+  void On(const TimerFired& e) {
+    if (IsTerminal(s_.status)) return;
+    if (e.timer_id == s_.workflow_timeout_timer && e.timer_id != 0) {
+      s_.workflow_timeout_timer = 0;
+      if (s_.root) CancelSubtree(*s_.root);
+      return FaultWorkflow(MakeError(ErrorKind::kTimeout, 408, "Workflow timed out",
+                                     "the workflow's timeout elapsed", "/"));
+    }
+    if (e.timer_id == s_.yield_timer && e.timer_id != 0) {
+      s_.yield_timer = 0;
+      step_root_ = true;
+      return;
+    }
+    if (s_.root && DeliverTimer(*s_.root, e.timer_id)) step_root_ = true;
+  }
+
+  void On(const CloudEventReceived& e) {
+    if (IsTerminal(s_.status) || !s_.root) return;
+    if (QueueEvent(*s_.root, e.event)) step_root_ = true;
+  }
+
+  void On(const CancelRequested& e) {
+    if (IsTerminal(s_.status)) return;
+    if (s_.root) CancelSubtree(*s_.root);
+    if (s_.workflow_timeout_timer) t_.commands.push_back(CancelTimer{s_.workflow_timeout_timer});
+    if (s_.yield_timer) t_.commands.push_back(CancelTimer{s_.yield_timer});
+    s_.status = WorkflowStatus::kCancelled;
+    s_.ended_at = now_;
+    s_.error = MakeError(ErrorKind::kRuntime, 499, "Cancelled", e.reason, "/");
+    Record(LifecycleKind::kWorkflowCancelled, nullptr, Json());
+  }
+
+  void Deliver(uint64_t activity_id, Node::Inbox kind, const Json& value) {
+    if (IsTerminal(s_.status) || !s_.root) return;
+    if (DeliverActivity(*s_.root, activity_id, kind, value)) step_root_ = true;
+  }
+
+  bool DeliverActivity(Node& n, uint64_t id, Node::Inbox kind, const Json& value) {
+    if (n.type == Node::Type::kTask && n.phase == Node::Phase::kActivity && n.activity_id == id) {
+      n.inbox = kind;
+      n.result = value;
+      return true;
+    }
+    for (auto& c : n.children) {
+      if (DeliverActivity(*c, id, kind, value)) return true;
+    }
+    return false;
+  }
+
+  bool DeliverTimer(Node& n, uint64_t id) {
+    if (n.type == Node::Type::kTask) {
+      if (n.timeout_timer_id == id) {
+        n.timeout_timer_id = 0;
+        n.inbox = Node::Inbox::kTimeout;
+        return true;
+      }
+      if (n.timer_id == id) {
+        n.timer_id = 0;
+        n.inbox = Node::Inbox::kTimer;
+        return true;
+      }
+    }
+    for (auto& c : n.children) {
+      if (DeliverTimer(*c, id)) return true;
+    }
+    return false;
+  }
+
+  bool QueueEvent(Node& n, const Json& event) {
+    bool any = false;
+    if (n.type == Node::Type::kTask && n.phase == Node::Phase::kListening) {
+      n.queued_events.push_back(event);
+      any = true;
+    }
+    for (auto& c : n.children) any = QueueEvent(*c, event) || any;
+    return any;
+  }
+
+  // ---- the workflow ---------------------------------------------------------------------
+  void Settle() {
+    if (!step_root_ || IsTerminal(s_.status) || !s_.root) {
+      UpdateWaiting();
+      return;
+    }
+    Outcome o = StepList(*s_.root);
+    if (o.failed()) return FaultWorkflow(o.value);
+    if (o.done()) return CompleteWorkflow(std::move(o.value));
+    UpdateWaiting();
+  }
+
+  void UpdateWaiting() {
+    if (IsTerminal(s_.status) || s_.status == WorkflowStatus::kPending) return;
+    s_.status = WorkflowStatus::kRunning;
+    if (s_.root && !HasActivity(*s_.root)) s_.status = WorkflowStatus::kWaiting;
+  }
+
+  static bool HasActivity(const Node& n) {
+    if (n.type == Node::Type::kTask && n.phase == Node::Phase::kActivity) return true;
+    for (const auto& c : n.children) {
+      if (HasActivity(*c)) return true;
+    }
+    return false;
+  }
+
+  void CompleteWorkflow(Json output) {
+    if (s_.root) CancelSubtree(*s_.root);
+    if (wf_.output_as) {
+      auto r = EvalTemplate(*wf_.output_as, output, nullptr, nullptr, nullptr, "/output/as");
+      if (!r.ok()) return FaultWorkflow(error_);
+      output = std::move(r).value();
+    }
+    if (wf_.output_schema) {
+      Status st = wf_.output_schema->Validate(output);
+      if (!st.ok()) {
+        return FaultWorkflow(MakeError(ErrorKind::kValidation, 400, "Invalid workflow output",
+                                       st.message(), "/output"));
+      }
+    }
+    FinishWorkflowTimers();
+    s_.status = WorkflowStatus::kCompleted;
+    s_.ended_at = now_;
+    s_.output = output;
+    s_.root.reset();
+    Record(LifecycleKind::kWorkflowCompleted, nullptr, std::move(output));
+  }
+
+  void FaultWorkflow(Json error) {
+    if (s_.root) CancelSubtree(*s_.root);
+    FinishWorkflowTimers();
+    s_.status = WorkflowStatus::kFaulted;
+    s_.ended_at = now_;
+    s_.error = error;
+    s_.root.reset();
+    Record(LifecycleKind::kWorkflowFaulted, nullptr, std::move(error));
+  }
+
+  void FinishWorkflowTimers() {
+    if (s_.workflow_timeout_timer) {
+      t_.commands.push_back(CancelTimer{s_.workflow_timeout_timer});
+      s_.workflow_timeout_timer = 0;
+    }
+    if (s_.yield_timer) {
+      t_.commands.push_back(CancelTimer{s_.yield_timer});
+      s_.yield_timer = 0;
+    }
+  }
+
+  // ---- lists ----------------------------------------------------------------------------
+  Outcome StepList(Node& n) {
+    ScopeGuard scope(*this, n);
+    const TaskList& list = *n.list;
+    while (true) {
+      if (n.children.empty()) {
+        if (n.index >= list.tasks.size()) return Outcome::Done(n.data, {});
+        if (budget_ == 0) {
+          Yield();
+          return Outcome::Blocked();
+        }
+        --budget_;
+        auto child = std::make_unique<Node>();
+        child->task = &list.tasks[n.index];
+        child->raw_input = n.data;
+        n.children.push_back(std::move(child));
+      }
+      Outcome o = StepTask(*n.children.front());
+      if (o.blocked()) return o;
+      n.children.clear();
+      if (o.failed()) return o;
+      n.data = std::move(o.value);
+      switch (o.flow.kind) {
+        case Kind::kContinue:
+          ++n.index;
+          break;
+        case Kind::kGoto:
+          n.index = o.flow.index;
+          break;
+        case Kind::kExit:
+          n.index = list.tasks.size();
+          return Outcome::Done(n.data, {});
+        case Kind::kEnd:
+          n.index = list.tasks.size();
+          return Outcome::Done(n.data, o.flow);
+      }
+    }
+  }
+
+  void Yield() {
+    if (s_.yield_timer == 0) {
+      s_.yield_timer = NewId();
+      t_.commands.push_back(StartTimer{s_.yield_timer, now_});
+    }
+  }
+
+  std::unique_ptr<Node> NewList(const TaskList& list, Json input) {
+    auto n = std::make_unique<Node>();
+    n->type = Node::Type::kList;
+    n->list = &list;
+    n->data = std::move(input);
+    return n;
+  }
+
+  // ---- tasks ----------------------------------------------------------------------------
+  Outcome StepTask(Node& n) {
+    if (n.phase == Node::Phase::kNew) return StartTask(n);
+    if (n.inbox == Node::Inbox::kTimeout) {
+      n.inbox = Node::Inbox::kNone;
+      CancelSubtree(n, /*record_self=*/false);
+      return FailTask(n, MakeError(ErrorKind::kTimeout, 408, "Task timed out",
+                                   "the task's timeout elapsed", n.task->ref));
+    }
+    ScopeGuard scope(*this, n);
+    switch (n.task->type) {
+      case TaskType::kCall:
+        if (n.task->function) return StepChildTask(n);
+        return StepActivity(n);
+      case TaskType::kRun:
+        return StepActivity(n);
+      case TaskType::kWait:
+        if (n.inbox != Node::Inbox::kTimer) return Outcome::Blocked();
+        n.inbox = Node::Inbox::kNone;
+        return FinishTask(n, n.input, n.task->then);
+      case TaskType::kDo:
+        return StepChildList(n);
+      case TaskType::kFor:
+        return n.task->concurrency > 0 ? StepParallelFor(n) : StepFor(n);
+      case TaskType::kFork:
+        return StepFork(n);
+      case TaskType::kTry:
+        return StepTry(n);
+      case TaskType::kListen:
+        return StepListen(n);
+      case TaskType::kSet:
+      case TaskType::kSwitch:
+      case TaskType::kRaise:
+      case TaskType::kEmit:
+        break;
+    }
+    return Outcome::Blocked();
+  }
+
+  Outcome StartTask(Node& n) {
+    const TaskDef& task = *n.task;
+    n.started_at = now_;
+    n.phase = Node::Phase::kRunning;
+    if (task.if_expr) {
+      auto r = Eval(*task.if_expr, n.raw_input, &n, nullptr, nullptr, task.ref + "/if");
+      if (!r.ok()) return FailTask(n, error_);
+      if (!r->Truthy()) {
+        n.phase = Node::Phase::kDone;
+        Record(LifecycleKind::kTaskSkipped, &n, Json());
+        return Outcome::Done(n.raw_input, {});
+      }
+    }
+    Record(LifecycleKind::kTaskStarted, &n, Json());
+    n.input = n.raw_input;
+    if (task.input_schema) {
+      Status st = task.input_schema->Validate(n.input);
+      if (!st.ok()) {
+        return FailTask(n, MakeError(ErrorKind::kValidation, 400, "Invalid task input",
+                                     st.message(), task.ref));
+      }
+    }
+    if (task.input_from) {
+      auto r = EvalTemplate(*task.input_from, n.raw_input, &n, nullptr, nullptr, task.ref);
+      if (!r.ok()) return FailTask(n, error_);
+      n.input = std::move(r).value();
+    }
+    int64_t timeout_ms = 0;
+    if (task.timeout) {
+      auto ms = EvalDuration(*task.timeout, n.input, &n);
+      if (!ms.ok()) return FailTask(n, error_);
+      timeout_ms = *ms;
+      n.timeout_timer_id = NewId();
+      t_.commands.push_back(StartTimer{n.timeout_timer_id, now_ + timeout_ms});
+    }
+    ScopeGuard scope(*this, n);
+    switch (task.type) {
+      case TaskType::kSet: {
+        auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, task.ref + "/set");
+        if (!r.ok()) return FailTask(n, error_);
+        return FinishTask(n, std::move(r).value(), task.then);
+      }
+      case TaskType::kRaise:
+        return StartRaise(n);
+      case TaskType::kSwitch:
+        return StartSwitch(n);
+      case TaskType::kEmit:
+        return StartEmit(n);
+      case TaskType::kWait: {
+        auto ms = EvalDuration(task.args, n.input, &n);
+        if (!ms.ok()) return FailTask(n, error_);
+        n.timer_id = NewId();
+        n.phase = Node::Phase::kTimer;
+        t_.commands.push_back(StartTimer{n.timer_id, now_ + *ms});
+        Record(LifecycleKind::kTaskWaiting, &n, Json());
+        return Outcome::Blocked();
+      }
+      case TaskType::kDo:
+        n.children.push_back(NewList(task.children, n.input));
+        return StepChildList(n);
+      case TaskType::kFor:
+        return StartFor(n);
+      case TaskType::kFork:
+        n.outputs = Json::Array();
+        for (size_t i = 0; i < task.children.tasks.size(); ++i) {
+          auto branch = std::make_unique<Node>();
+          branch->task = &task.children.tasks[i];
+          branch->raw_input = n.input;
+          branch->slot = static_cast<int64_t>(i);
+          n.children.push_back(std::move(branch));
+          n.outputs.Append(Json());
+        }
+        n.pending = task.children.tasks.size();
+        return StepFork(n);
+      case TaskType::kTry:
+        n.children.push_back(NewList(task.children, n.input));
+        return StepTry(n);
+      case TaskType::kListen:
+        n.activity_id = NewId();
+        n.phase = Node::Phase::kListening;
+        n.events = Json::Array();
+        n.matched.assign(task.listen->filters.size(), 0);
+        t_.commands.push_back(Subscribe{n.activity_id, task.body.Get("listen").Get("to")});
+        Record(LifecycleKind::kTaskWaiting, &n, Json());
+        return StepListen(n);
+      case TaskType::kCall:
+      case TaskType::kRun:
+        return StartActivity(n, timeout_ms);
+    }
+    return Outcome::Blocked();
+  }
+
+  // Output processing shared by every task: output.as, output.schema, export.as.
+  Outcome FinishTask(Node& n, Json raw_output, FlowTarget flow) {
+    const TaskDef& task = *n.task;
+    Json output = std::move(raw_output);
+    if (task.output_as) {
+      auto r = EvalTemplate(*task.output_as, output, &n, &n.input, nullptr, task.ref + "/output/as");
+      if (!r.ok()) return FailTask(n, error_);
+      output = std::move(r).value();
+    }
+    if (task.output_schema) {
+      Status st = task.output_schema->Validate(output);
+      if (!st.ok()) {
+        return FailTask(n, MakeError(ErrorKind::kValidation, 400, "Invalid task output",
+                                     st.message(), task.ref));
+      }
+    }
+    if (task.export_as) {
+      auto r = EvalTemplate(*task.export_as, output, &n, &n.input, &output, task.ref + "/export/as");
+      if (!r.ok()) return FailTask(n, error_);
+      if (task.export_schema) {
+        Status st = task.export_schema->Validate(*r);
+        if (!st.ok()) {
+          return FailTask(n, MakeError(ErrorKind::kValidation, 400, "Invalid exported context",
+                                       st.message(), task.ref));
+        }
+      }
+      s_.context = std::move(r).value();
+    }
+    ClearTimeout(n);
+    n.phase = Node::Phase::kDone;
+    if (options_.record_task_lifecycle) Record(LifecycleKind::kTaskCompleted, &n, output);
+    return Outcome::Done(std::move(output), flow);
+  }
+
+  Outcome FailTask(Node& n, Json error) {
+    if (error.IsObject() && !error.Has("instance")) error.Set("instance", Json::String(n.task->ref));
+    ClearTimeout(n);
+    CancelSubtree(n, /*record_self=*/false);
+    n.phase = Node::Phase::kDone;
+    Record(LifecycleKind::kTaskFaulted, &n, error);
+    return Outcome::Failed(std::move(error));
+  }
+
+  void ClearTimeout(Node& n) {
+    if (n.timeout_timer_id) {
+      t_.commands.push_back(CancelTimer{n.timeout_timer_id});
+      n.timeout_timer_id = 0;
+    }
+  }
+
+  // Stops everything running under `n` (and `n` itself when record_self).
+  void CancelSubtree(Node& n, bool record_self = true) {
+    for (auto& c : n.children) CancelSubtree(*c, true);
+    n.children.clear();
+    if (n.type != Node::Type::kTask) return;
+    bool was_running = n.phase != Node::Phase::kDone && n.phase != Node::Phase::kNew;
+    if (n.phase == Node::Phase::kActivity && n.activity_id) {
+      t_.commands.push_back(CancelActivity{n.activity_id});
+    }
+    if (n.phase == Node::Phase::kListening && n.activity_id) {
+      t_.commands.push_back(Unsubscribe{n.activity_id});
+    }
+    if (n.timer_id) t_.commands.push_back(CancelTimer{n.timer_id});
+    n.timer_id = 0;
+    if (record_self) {
+      ClearTimeout(n);
+      if (was_running) Record(LifecycleKind::kTaskCancelled, &n, Json());
+      n.phase = Node::Phase::kDone;
+    }
+  }
+
+  // ---- local tasks ----------------------------------------------------------------------
+  Outcome StartRaise(Node& n) {
+    const TaskDef& task = *n.task;
+    auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, task.ref + "/raise/error");
+    if (!r.ok()) return FailTask(n, error_);
+    Json error = std::move(r).value();
+    if (!error.IsObject()) {
+      return FailTask(n, MakeError(ErrorKind::kConfiguration, 400, "Invalid error",
+                                   "raise.error must be an object", task.ref));
+    }
+    if (!error.Get("status").IsNumber()) {
+      error.Set("status", Json::Number(500));
+    }
+    if (!error.Has("instance")) error.Set("instance", Json::String(task.ref));
+    return FailTask(n, std::move(error));
+  }
+
+  Outcome StartSwitch(Node& n) {
+    const TaskDef& task = *n.task;
+    const SwitchCase* chosen = nullptr;
+    const SwitchCase* fallback = nullptr;
+    for (const auto& c : task.cases) {
+      if (!c.when) {
+        if (!fallback) fallback = &c;
+        continue;
+      }
+      auto r = Eval(*c.when, n.input, &n, &n.input, nullptr, task.ref + "/switch");
+      if (!r.ok()) return FailTask(n, error_);
+      if (r->Truthy()) {
+        chosen = &c;
+        break;
+      }
+    }
+    if (!chosen) chosen = fallback;
+    return FinishTask(n, n.input, chosen ? chosen->then : task.then);
+  }
+
+  Outcome StartEmit(Node& n) {
+    const TaskDef& task = *n.task;
+    auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, task.ref + "/emit/event/with");
+    if (!r.ok()) return FailTask(n, error_);
+    Json attributes = std::move(r).value();
+    Json event = Json::Object();
+    event.Set("specversion", Json::String("1.0"));
+    event.Set("id", Json::String(NewUuid()));
+    event.Set("time", Json::String(FormatIso8601(now_)));
+    attributes.ForEachMember([&](std::string_view key, const Json& v) { event.Set(key, v); });
+    if (event.Has("data") && !event.Has("datacontenttype")) {
+      event.Set("datacontenttype", Json::String("application/json"));
+    }
+    if (!event.Get("source").IsString() || !event.Get("type").IsString()) {
+      return FailTask(n, MakeError(ErrorKind::kValidation, 400, "Invalid event",
+                                   "an emitted event needs string 'source' and 'type'", task.ref));
+    }
+    t_.commands.push_back(PublishEvent{event});
+    return FinishTask(n, std::move(event), task.then);
+  }
+
+  // ---- composite tasks ------------------------------------------------------------------
+  Outcome StepChildList(Node& n) {
+    Outcome o = StepList(*n.children.front());
+    if (o.blocked()) return o;
+    n.children.clear();
+    if (o.failed()) return FailTask(n, std::move(o.value));
+    return FinishTask(n, std::move(o.value), o.flow.kind == Kind::kEnd ? o.flow : n.task->then);
+  }
+
+  Outcome StepChildTask(Node& n) {
+    Outcome o = StepTask(*n.children.front());
+    if (o.blocked()) return o;
+    n.children.clear();
+    if (o.failed()) return FailTask(n, std::move(o.value));
+    return FinishTask(n, std::move(o.value), n.task->then);
+  }
+
+  Outcome StartFor(Node& n) {
+    const TaskDef& task = *n.task;
+    auto r = Eval(*task.for_in, n.input, &n, &n.input, nullptr, task.ref + "/for/in");
+    if (!r.ok()) return FailTask(n, error_);
+    Json items = std::move(r).value();
+    if (items.IsNull()) items = Json::Array();
+    if (items.IsObject()) {
+      Json values = Json::Array();
+      items.ForEachMember([&](std::string_view, const Json& v) { values.Append(v); });
+      items = values;
+    }
+    if (!items.IsArray()) {
+      return FailTask(n, MakeError(ErrorKind::kExpression, 400, "Invalid collection",
+                                   std::string("for.in must give an array, not ") + items.KindName(),
+                                   task.ref + "/for/in"));
+    }
+    n.items = std::move(items);
+    n.next = 0;
+    n.result = n.input;  // sequential: the value flowing through iterations
+    if (task.concurrency > 0) {
+      n.outputs = Json::Array();
+      for (size_t i = 0; i < n.items.size(); ++i) n.outputs.Append(Json());
+      n.pending = n.items.size();
+      return StepParallelFor(n);
+    }
+    return StepFor(n);
+  }
+
+  std::unique_ptr<Node> NewIteration(Node& n, size_t index, Json input) {
+    auto child = NewList(n.task->children, std::move(input));
+    child->vars.emplace_back(n.task->for_each, n.items.At(index));
+    child->vars.emplace_back(n.task->for_at, Json::Number(static_cast<double>(index)));
+    child->slot = static_cast<int64_t>(index);
+    return child;
+  }
+
+  Outcome StepFor(Node& n) {
+    const TaskDef& task = *n.task;
+    while (true) {
+      if (n.children.empty()) {
+        if (n.next >= n.items.size()) return FinishTask(n, n.result, task.then);
+        auto child = NewIteration(n, n.next, n.result);
+        if (task.for_while) {
+          ScopeGuard scope(*this, *child);
+          auto w = Eval(*task.for_while, n.result, &n, &n.input, nullptr, task.ref + "/while");
+          if (!w.ok()) return FailTask(n, error_);
+          if (!w->Truthy()) return FinishTask(n, n.result, task.then);
+        }
+        ++n.next;
+        n.children.push_back(std::move(child));
+      }
+      Outcome o = StepList(*n.children.front());
+      if (o.blocked()) return o;
+      n.children.clear();
+      if (o.failed()) return FailTask(n, std::move(o.value));
+      n.result = std::move(o.value);
+      if (o.flow.kind == Kind::kEnd) return FinishTask(n, n.result, o.flow);
+    }
+  }
+
+  Outcome StepParallelFor(Node& n) {
+    const TaskDef& task = *n.task;
+    while (true) {
+      while (n.children.size() < static_cast<size_t>(task.concurrency) && n.next < n.items.size()) {
+        n.children.push_back(NewIteration(n, n.next, n.input));
+        ++n.next;
+      }
+      bool progressed = false;
+      for (size_t i = 0; i < n.children.size();) {
+        Outcome o = StepList(*n.children[i]);
+        if (o.blocked()) {
+          ++i;
+          continue;
+        }
+        int64_t slot = n.children[i]->slot;
+        n.children.erase(n.children.begin() + static_cast<std::ptrdiff_t>(i));
+        if (o.failed()) return FailTask(n, std::move(o.value));
+        n.outputs.SetAt(static_cast<size_t>(slot), std::move(o.value));
+        --n.pending;
+        progressed = true;
+        if (o.flow.kind == Kind::kEnd) return FinishTask(n, n.outputs, o.flow);
+      }
+      if (n.pending == 0) return FinishTask(n, n.outputs, task.then);
+      if (!progressed || n.next >= n.items.size()) return Outcome::Blocked();
+    }
+  }
+
+  Outcome StepFork(Node& n) {
+    const TaskDef& task = *n.task;
+    for (size_t i = 0; i < n.children.size();) {
+      Outcome o = StepTask(*n.children[i]);
+      if (o.blocked()) {
+        ++i;
+        continue;
+      }
+      int64_t slot = n.children[i]->slot;
+      n.children.erase(n.children.begin() + static_cast<std::ptrdiff_t>(i));
+      if (o.failed()) return FailTask(n, std::move(o.value));
+      if (task.compete) {
+        CancelSubtree(n, /*record_self=*/false);
+        return FinishTask(n, std::move(o.value), task.then);
+      }
+      n.outputs.SetAt(static_cast<size_t>(slot), std::move(o.value));
+      --n.pending;
+    }
+    if (n.pending == 0) return FinishTask(n, n.outputs, task.then);
+    return Outcome::Blocked();
+  }
+
+  Outcome StepTry(Node& n) {
+    const TaskDef& task = *n.task;
+    const CatchDef& c = *task.catch_def;
+    while (true) {
+      if (n.phase == Node::Phase::kRetryWait) {
+        if (n.inbox != Node::Inbox::kTimer) return Outcome::Blocked();
+        n.inbox = Node::Inbox::kNone;
+        ++n.attempt;
+        n.phase = Node::Phase::kRunning;
+        Record(LifecycleKind::kTaskRetried, &n, Json());
+        n.children.push_back(NewList(task.children, n.input));
+      }
+      Outcome o = StepList(*n.children.front());
+      if (o.blocked()) return o;
+      n.children.clear();
+      if (o.done()) {
+        return FinishTask(n, std::move(o.value), o.flow.kind == Kind::kEnd ? o.flow : task.then);
+      }
+      if (n.phase == Node::Phase::kCatching) return FailTask(n, std::move(o.value));
+      Json error = std::move(o.value);
+      auto caught = Catches(n, c, error);
+      if (!caught.ok()) return FailTask(n, error_);
+      if (!*caught) return FailTask(n, std::move(error));
+      auto delay = c.retry ? RetryDelay(n, *c.retry, error) : Result<int64_t>(int64_t{-1});
+      if (!delay.ok()) return FailTask(n, error_);
+      if (*delay >= 0) {
+        n.phase = Node::Phase::kRetryWait;
+        n.timer_id = NewId();
+        t_.commands.push_back(StartTimer{n.timer_id, now_ + *delay});
+        return Outcome::Blocked();
+      }
+      if (!c.has_do) return FinishTask(n, n.input, task.then);
+      n.phase = Node::Phase::kCatching;
+      auto handler = NewList(c.do_list, n.input);
+      handler->vars.emplace_back(c.as, error);
+      n.children.push_back(std::move(handler));
+    }
+  }
+
+  Result<bool> Catches(Node& n, const CatchDef& c, const Json& error) {
+    if (!ErrorMatches(c.errors_with, error)) return false;
+    if (!c.when && !c.except_when) return true;
+    Node holder;
+    holder.vars.emplace_back(c.as, error);
+    ScopeGuard scope(*this, holder);
+    if (c.when) {
+      auto r = Eval(*c.when, error, &n, &n.input, nullptr, n.task->ref + "/catch/when");
+      if (!r.ok()) return r.status();
+      if (!r->Truthy()) return false;
+    }
+    if (c.except_when) {
+      auto r = Eval(*c.except_when, error, &n, &n.input, nullptr, n.task->ref + "/catch/exceptWhen");
+      if (!r.ok()) return r.status();
+      if (r->Truthy()) return false;
+    }
+    return true;
+  }
+
+  // The delay before the next attempt, or -1 when the policy allows no more.
+  Result<int64_t> RetryDelay(Node& n, const RetryPolicy& p, const Json& error) {
+    if (p.max_retries >= 0 && n.attempt >= p.max_retries) return int64_t{-1};
+    if (p.when || p.except_when) {
+      Node holder;
+      holder.vars.emplace_back(n.task->catch_def->as, error);
+      ScopeGuard scope(*this, holder);
+      if (p.when) {
+        auto r = Eval(*p.when, error, &n, &n.input, nullptr, n.task->ref + "/catch/retry/when");
+        if (!r.ok()) return r.status();
+        if (!r->Truthy()) return int64_t{-1};
+      }
+      if (p.except_when) {
+        auto r = Eval(*p.except_when, error, &n, &n.input, nullptr,
+                      n.task->ref + "/catch/retry/exceptWhen");
+        if (!r.ok()) return r.status();
+        if (r->Truthy()) return int64_t{-1};
+      }
+    }
+    int64_t delay = BackoffDelay(p, n.attempt + 1);
+    if (p.jitter_to_ms > p.jitter_from_ms) {
+      uint64_t span = static_cast<uint64_t>(p.jitter_to_ms - p.jitter_from_ms) + 1;
+      delay += p.jitter_from_ms + static_cast<int64_t>(SplitMix64(&s_.rng) % span);
+    } else {
+      delay += p.jitter_from_ms;
+    }
+    if (p.limit_ms >= 0 && now_ + delay - n.started_at > p.limit_ms) return int64_t{-1};
+    return delay;
+  }
+
+  Outcome StepListen(Node& n) {
+    const TaskDef& task = *n.task;
+    const ListenDef& l = *task.listen;
+    while (!n.queued_events.empty()) {
+      Json event = std::move(n.queued_events.front());
+      n.queued_events.erase(n.queued_events.begin());
+      int matched_filter = -1;
+      for (size_t i = 0; i < l.filters.size(); ++i) {
+        if (l.mode == ListenDef::Mode::kAll && n.matched[i]) continue;
+        auto m = FilterMatches(n, l, i, event);
+        if (!m.ok()) return FailTask(n, error_);
+        if (*m) {
+          matched_filter = static_cast<int>(i);
+          break;
+        }
+      }
+      bool any_all = l.mode == ListenDef::Mode::kAny && l.filters.empty();
+      if (matched_filter < 0 && !any_all) continue;
+      if (matched_filter >= 0) n.matched[static_cast<size_t>(matched_filter)] = 1;
+      Json item = l.read == "envelope" ? event : event.Get("data");
+      bool finished = false;
+      if (l.mode == ListenDef::Mode::kOne) {
+        n.events.Append(item);
+        finished = true;
+      } else if (l.mode == ListenDef::Mode::kAll) {
+        n.events.Append(item);
+        finished = std::all_of(n.matched.begin(), n.matched.end(), [](uint8_t m) { return m; });
+      } else if (l.until_expr) {
+        auto u = Eval(*l.until_expr, event, &n, &n.input, nullptr, task.ref + "/listen/to/until");
+        if (!u.ok()) return FailTask(n, error_);
+        // Events that only satisfy `until` are not part of the output.
+        if (u->Truthy()) {
+          finished = true;
+        } else {
+          n.events.Append(item);
+        }
+      } else {
+        n.events.Append(item);
+        finished = true;
+      }
+      if (finished) {
+        t_.commands.push_back(Unsubscribe{n.activity_id});
+        n.activity_id = 0;
+        n.queued_events.clear();
+        return FinishTask(n, n.events, task.then);
+      }
+    }
+    return Outcome::Blocked();
+  }
+
+  Result<bool> FilterMatches(Node& n, const ListenDef& l, size_t i, const Json& event) {
+    const Json& filter = l.filters[i];
+    for (const auto& [key, expr_id] : l.filter_exprs[i]) {
+      Json actual = event.Get(key);
+      if (!event.Has(key)) return false;
+      if (expr_id) {
+        auto r = Eval(*expr_id, actual, &n, &n.input, nullptr, n.task->ref + "/listen");
+        if (!r.ok()) return r.status();
+        if (!r->Truthy()) return false;
+        continue;
+      }
+      Json expected = filter.Get(key);
+      if (actual == expected) continue;
+      if (expected.IsString() && actual.IsString()) {
+        try {
+          std::regex re(std::string(expected.AsString()));
+          if (std::regex_match(std::string(actual.AsString()), re)) continue;
+        } catch (const std::regex_error&) {
+          // Not a regex: plain equality already failed.
+        }
+      }
+      return false;
+    }
+    return true;
+  }
+
+  // ---- activities -----------------------------------------------------------------------
+  Outcome StartActivity(Node& n, int64_t timeout_ms) {
+    const TaskDef& task = *n.task;
+    const std::string& kind = task.call_kind;
+    if (kind == "function") {
+      auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, task.ref + "/with");
+      if (!r.ok()) return FailTask(n, error_);
+      auto child = std::make_unique<Node>();
+      child->task = task.function.get();
+      child->raw_input = std::move(r).value();
+      n.children.push_back(std::move(child));
+      return StepChildTask(n);
+    }
+    if (kind == "catalog") {
+      return FailTask(n, MakeError(ErrorKind::kConfiguration, 400, "Unsupported function",
+                                   "function '" + std::string(task.body.Get("call").AsString()) +
+                                       "' is not in use.functions, and catalogs are not supported "
+                                       "by this runtime yet",
+                                   task.ref));
+    }
+    if (kind == "grpc" || kind == "asyncapi" || kind == "a2a" || kind == "mcp" ||
+        kind == "container") {
+      return FailTask(n, MakeError(ErrorKind::kRuntime, 501, "Not supported",
+                                   std::string(task.type == TaskType::kCall ? "call: " : "run: ") +
+                                       kind + " is not supported by this runtime yet",
+                                   task.ref));
+    }
+    const char* where = task.type == TaskType::kCall ? "/with" : "/run";
+    auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, task.ref + where);
+    if (!r.ok()) return FailTask(n, error_);
+    Json request = std::move(r).value();
+    n.activity_id = NewId();
+    n.phase = Node::Phase::kActivity;
+    if (kind == "workflow") {
+      StartChild child;
+      child.activity_id = n.activity_id;
+      child.task_ref = task.ref;
+      child.namespace_ = std::string(request.Get("namespace").AsString());
+      child.name = std::string(request.Get("name").AsString());
+      child.version = request.Get("version").IsString() ? std::string(request.Get("version").AsString())
+                                                        : "latest";
+      child.input = request.Has("input") ? request.Get("input") : n.input;
+      child.await = task.await;
+      t_.commands.push_back(std::move(child));
+      if (!task.await) {
+        n.phase = Node::Phase::kRunning;
+        return FinishTask(n, n.input, task.then);
+      }
+      return Outcome::Blocked();
+    }
+    if (kind == "http") {
+      auto built = BuildHttpRequest(n, std::move(request));
+      if (!built.ok()) return FailTask(n, error_);
+      request = std::move(built).value();
+    } else if (kind == "shell" || kind == "script") {
+      request.Set("return", Json::String(task.return_mode));
+      request.Set("await", Json::Bool(task.await));
+    }
+    ExecuteTask exec;
+    exec.activity_id = n.activity_id;
+    exec.task_ref = task.ref;
+    exec.kind = kind;
+    exec.request = std::move(request);
+    exec.attempt = AttemptOf(n);
+    exec.idempotency_key = s_.instance_id + ":" + task.ref + ":" + std::to_string(exec.attempt);
+    exec.timeout_ms = timeout_ms;
+    t_.commands.push_back(std::move(exec));
+    return Outcome::Blocked();
+  }
+
+  // The retry attempt of the nearest enclosing try: stable keys across a crash, new per retry.
+  uint32_t AttemptOf(const Node&) const {
+    uint32_t attempt = 0;
+    for (const Node* a : ancestors_) {
+      if (a->type == Node::Type::kTask && a->task && a->task->type == TaskType::kTry) {
+        attempt += a->attempt;
+      }
+    }
+    return attempt;
+  }
+
+  Result<Json> BuildHttpRequest(Node& n, Json with) {
+    const TaskDef& task = *n.task;
+    Json endpoint = with.Get("endpoint");
+    Json auth = with.Get("authentication");
+    std::string uri;
+    if (endpoint.IsObject()) {
+      uri = std::string(endpoint.Get("uri").AsString());
+      if (auth.IsNull()) auth = endpoint.Get("authentication");
+    } else {
+      uri = std::string(endpoint.AsString());
+    }
+    Json raw_endpoint = task.body.Get("with").Get("endpoint");
+    if (raw_endpoint.IsObject()) raw_endpoint = raw_endpoint.Get("uri");
+    std::string_view inner;
+    if (!(raw_endpoint.IsString() && expr::IsRuntimeExpression(raw_endpoint.AsString(), &inner))) {
+      auto expanded = ExpandUriTemplate(uri, n.input);
+      if (!expanded.ok()) {
+        error_ = MakeError(ErrorKind::kExpression, 400, "Invalid URI template",
+                           expanded.status().message(), task.ref + "/with/endpoint");
+        return expanded.status();
+      }
+      uri = std::move(expanded).value();
+    }
+    Json request = Json::Object();
+    std::string method(with.Get("method").IsString() ? with.Get("method").AsString() : "get");
+    std::transform(method.begin(), method.end(), method.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    request.Set("method", Json::String(method));
+    request.Set("endpoint", Json::String(uri));
+    Json headers = Json::Object();
+    with.Get("headers").ForEachMember([&](std::string_view k, const Json& v) {
+      headers.Set(k, v.IsString() ? v : Json::String(v.Dump()));
+    });
+    request.Set("headers", headers);
+    Json query = Json::Object();
+    with.Get("query").ForEachMember([&](std::string_view k, const Json& v) {
+      query.Set(k, v.IsString() ? v : Json::String(v.Dump()));
+    });
+    request.Set("query", query);
+    if (with.Has("body")) request.Set("body", with.Get("body"));
+    request.Set("output", with.Get("output").IsString() ? with.Get("output") : Json::String("content"));
+    request.Set("redirect", Json::Bool(with.Get("redirect").AsBool()));
+    if (!auth.IsNull()) request.Set("authentication", auth);
+    return request;
+  }
+
+  Outcome StepActivity(Node& n) {
+    if (n.task->function) return StepChildTask(n);
+    switch (n.inbox) {
+      case Node::Inbox::kOk: {
+        n.inbox = Node::Inbox::kNone;
+        n.activity_id = 0;
+        Json result = std::move(n.result);
+        if (n.task->type == TaskType::kRun && !n.task->await) result = n.input;
+        return FinishTask(n, std::move(result), n.task->then);
+      }
+      case Node::Inbox::kFailed: {
+        n.inbox = Node::Inbox::kNone;
+        n.activity_id = 0;
+        n.phase = Node::Phase::kRunning;
+        return FailTask(n, std::move(n.result));
+      }
+      case Node::Inbox::kNone:
+      case Node::Inbox::kTimer:
+      case Node::Inbox::kTimeout:
+        break;
+    }
+    return Outcome::Blocked();
+  }
+
+  // ---- expressions ----------------------------------------------------------------------
+  struct ScopeGuard {
+    ScopeGuard(Run& run, Node& node) : run_(run), pushed_(node.vars.size()) {
+      run_.ancestors_.push_back(&node);
+      for (auto& [name, value] : node.vars) run_.bindings_.scoped.emplace_back(name, &value);
+    }
+    ~ScopeGuard() {
+      run_.ancestors_.pop_back();
+      run_.bindings_.scoped.resize(run_.bindings_.scoped.size() - pushed_);
+    }
+    ScopeGuard(const ScopeGuard&) = delete;
+    ScopeGuard& operator=(const ScopeGuard&) = delete;
+    Run& run_;
+    size_t pushed_;
+  };
+
+  // Evaluates; on failure sets error_ to the DSL's expression error and returns its status.
+  Result<Json> Eval(expr::ExprId id, const Json& data, const Node* task_node, const Json* input,
+                    const Json* output, const std::string& where) {
+    bindings_.args[static_cast<int>(expr::Arg::kContext)] = &s_.context;
+    bindings_.args[static_cast<int>(expr::Arg::kInput)] = input;
+    bindings_.args[static_cast<int>(expr::Arg::kOutput)] = output;
+    bindings_.args[static_cast<int>(expr::Arg::kSecrets)] = &options_.secrets;
+    bindings_.args[static_cast<int>(expr::Arg::kRuntime)] = &options_.runtime;
+    bindings_.args[static_cast<int>(expr::Arg::kWorkflow)] = &WorkflowArg();
+    Json task_arg;
+    if (task_node && task_node->task && id < wf_.uses_task.size() && wf_.uses_task[id]) {
+      task_arg = TaskArg(*task_node);
+      bindings_.args[static_cast<int>(expr::Arg::kTask)] = &task_arg;
+    } else {
+      bindings_.args[static_cast<int>(expr::Arg::kTask)] = nullptr;
+    }
+    auto r = wf_.programs->Evaluate(id, data, bindings_);
+    bindings_.args[static_cast<int>(expr::Arg::kTask)] = nullptr;
+    if (!r.ok()) {
+      error_ = MakeError(ErrorKind::kExpression, 400, "Expression evaluation failed",
+                         r.status().message() + " (in '" + wf_.programs->Text(id) + "')",
+                         task_node && task_node->task ? task_node->task->ref : where);
+    }
+    return r;
+  }
+
+  Result<Json> EvalTemplate(const ValueTemplate& t, const Json& data, const Node* task_node,
+                            const Json* input, const Json* output, const std::string& where) {
+    switch (t.mode) {
+      case ValueTemplate::Mode::kConstant:
+        return t.constant;
+      case ValueTemplate::Mode::kExpression:
+        return Eval(t.expr, data, task_node, input, output, where);
+      case ValueTemplate::Mode::kObject: {
+        Json out = Json::Object();
+        for (const auto& [key, member] : t.members) {
+          auto r = EvalTemplate(member, data, task_node, input, output, where);
+          if (!r.ok()) return r;
+          out.Set(key, std::move(r).value());
+        }
+        return out;
+      }
+      case ValueTemplate::Mode::kArray: {
+        Json out = Json::Array();
+        for (const auto& item : t.items) {
+          auto r = EvalTemplate(item, data, task_node, input, output, where);
+          if (!r.ok()) return r;
+          out.Append(std::move(r).value());
+        }
+        return out;
+      }
+    }
+    return Json();
+  }
+
+  Result<int64_t> EvalDuration(const ValueTemplate& t, const Json& data, const Node* task_node) {
+    auto v = EvalTemplate(t, data, task_node, &data, nullptr, "");
+    if (!v.ok()) return v.status();
+    auto ms = DurationToMillis(*v);
+    if (!ms.ok()) {
+      error_ = MakeError(ErrorKind::kConfiguration, 400, "Invalid duration", ms.status().message(),
+                         task_node && task_node->task ? task_node->task->ref : "/timeout");
+    }
+    return ms;
+  }
+
+  const Json& WorkflowArg() {
+    if (workflow_arg_.IsNull()) {
+      workflow_arg_ = Json::Object();
+      workflow_arg_.Set("id", Json::String(s_.instance_id));
+      workflow_arg_.Set("definition", wf_.document);
+      workflow_arg_.Set("input", s_.raw_input);
+      workflow_arg_.Set("startedAt", DateTimeDescriptor(s_.started_at));
+    }
+    return workflow_arg_;
+  }
+
+  Json TaskArg(const Node& n) {
+    Json t = Json::Object();
+    t.Set("name", Json::String(n.task->name));
+    t.Set("reference", Json::String(n.task->ref));
+    t.Set("definition", n.task->body);
+    t.Set("input", n.raw_input);
+    t.Set("output", Json());
+    t.Set("startedAt", DateTimeDescriptor(n.started_at));
+    return t;
+  }
+
+  // ---- small helpers --------------------------------------------------------------------
+  uint64_t NewId() { return s_.next_id++; }
+
+  std::string NewUuid() {
+    uint64_t a = SplitMix64(&s_.rng);
+    uint64_t b = SplitMix64(&s_.rng);
+    a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+    b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "%08llx-%04llx-%04llx-%04llx-%012llx",
+                  static_cast<unsigned long long>(a >> 32),
+                  static_cast<unsigned long long>((a >> 16) & 0xffff),
+                  static_cast<unsigned long long>(a & 0xffff),
+                  static_cast<unsigned long long>(b >> 48),
+                  static_cast<unsigned long long>(b & 0xffffffffffffULL));
+    return buf;
+  }
+
+  void Record(LifecycleKind kind, const Node* n, Json data) {
+    bool task_entry = static_cast<uint8_t>(kind) >= 10;
+    if (task_entry && !options_.record_task_lifecycle && kind != LifecycleKind::kTaskFaulted) return;
+    LifecycleEntry e{kind, now_, {}, {}, 0, std::move(data)};
+    if (n && n->task) {
+      e.task_ref = n->task->ref;
+      e.task_name = n->task->name;
+      e.attempt = n->attempt;
+    }
+    t_.lifecycle.push_back(std::move(e));
+  }
+
+  const CompiledWorkflow& wf_;
+  const Interpreter::Options& options_;
+  Transition& t_;
+  InstanceState& s_;
+  Millis now_;
+  size_t budget_ = 0;
+  bool step_root_ = false;
+  expr::Bindings bindings_;
+  std::vector<Node*> ancestors_;
+  Json workflow_arg_;
+  Json error_;  // the DSL error of the last failed evaluation
+
+ public:
+  void SetBudget(size_t b) { budget_ = b; }
+};
+
+}  // namespace
+
+int64_t BackoffDelay(const RetryPolicy& p, uint32_t retry) {
+  double d = static_cast<double>(p.delay_ms);
+  switch (p.backoff) {
+    case RetryPolicy::Backoff::kConstant:
+      break;
+    case RetryPolicy::Backoff::kLinear: {
+      double inc = p.increment_ms >= 0 ? static_cast<double>(p.increment_ms) : d;
+      d += inc * (retry - 1);
+      break;
+    }
+    case RetryPolicy::Backoff::kExponential:
+      d *= std::pow(p.multiplier, std::min<uint32_t>(retry - 1, 64));
+      if (p.max_delay_ms >= 0) d = std::min(d, static_cast<double>(p.max_delay_ms));
+      break;
+  }
+  return static_cast<int64_t>(std::min(d, 9e15));
+}
+
+Interpreter::Interpreter() : Interpreter(Options{}) {}
+Interpreter::Interpreter(Options options) : options_(std::move(options)) {}
+
+Result<Transition> Interpreter::Advance(const CompiledWorkflow& workflow, InstanceState state,
+                                        const Event& event) const {
+  Transition t;
+  t.state = std::move(state);
+  Run run(workflow, options_, t, event.now);
+  run.SetBudget(options_.step_budget);
+  run.Apply(event);
+  return t;
+}
+
+}  // namespace baton::engine
