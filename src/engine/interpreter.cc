@@ -560,9 +560,11 @@ class Run {
     bool was_running = n.phase != Node::Phase::kDone && n.phase != Node::Phase::kNew;
     if (n.phase == Node::Phase::kActivity && n.activity_id) {
       t_.commands.push_back(CancelActivity{n.activity_id});
+      n.activity_id = 0;
     }
     if (n.phase == Node::Phase::kListening && n.activity_id) {
       t_.commands.push_back(Unsubscribe{n.activity_id});
+      n.activity_id = 0;
     }
     if (n.timer_id) t_.commands.push_back(CancelTimer{n.timer_id});
     n.timer_id = 0;

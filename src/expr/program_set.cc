@@ -351,7 +351,8 @@ Result<Json> ProgramSet::Evaluate(ExprId id, const Json& data, const Bindings& b
   jq_start(jq, input, 0);
   jv result = jq_next(jq);
   std::optional<std::string> error;
-  if (jq_halted(jq)) {
+  bool halted = jq_halted(jq);
+  if (halted) {
     // halt_error: its input is the message. A bare `halt` has none.
     jv message = jq_get_error_message(jq);
     error = jv_is_valid(message) ? JvToText(message) : std::string("halted");
@@ -372,6 +373,13 @@ Result<Json> ProgramSet::Evaluate(ExprId id, const Json& data, const Bindings& b
   // Restart on null so the state drops its references to this evaluation's values (they
   // belong to the caller's thread), then detach the result from the program's constants.
   jq_start(jq, jv_null(), 0);
+  if (halted) {
+    // jq 1.6's reset frees the halt's exit code and message but keeps them, so every later
+    // reset would free them again. Halting once more with values that own no memory makes
+    // those frees harmless; the restart clears the halt.
+    jq_halt(jq, jv_invalid(), jv_invalid());
+    jq_start(jq, jv_null(), 0);
+  }
   if (error) {
     jv_free(result);
     return Status::InvalidArgument(std::move(*error));

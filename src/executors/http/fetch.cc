@@ -1,10 +1,10 @@
 #include "executors/http/fetch.h"
 
-#include <curl/curl.h>
-
 #include <fstream>
 #include <memory>
 #include <sstream>
+
+#include <curl/curl.h>
 
 #include "executors/http/http_call.h"
 #include "executors/http/url.h"
@@ -96,7 +96,7 @@ Result<std::string> FetchResource(std::string_view uri, const ExecutorOptions& o
       return Status::DeadlineExceeded("fetching " + url + " timed out");
     }
     if (rc != CURLE_OK) {
-      std::string message = sink.too_large ? "the resource is larger than 16 MiB"
+      std::string message = sink.too_large     ? "the resource is larger than 16 MiB"
                             : error[0] != '\0' ? std::string(error)
                                                : std::string(curl_easy_strerror(rc));
       return Status::Unavailable("fetching " + url + " failed: " + message);

@@ -1,7 +1,5 @@
 #include "executors/http/http_executor.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -10,6 +8,8 @@
 #include <thread>
 #include <unordered_map>
 #include <utility>
+
+#include <curl/curl.h>
 
 #include "base/check.h"
 #include "executors/fault.h"
@@ -42,8 +42,7 @@ int64_t NowMs() {
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -186,9 +185,9 @@ struct HttpExecutor::Impl {
   void Complete(uint64_t serial, engine::EventBody result);
 
   // Opens and adds a transfer. On failure returns the fault and leaves *out empty.
-  std::optional<Fault> Open(std::string_view uri, std::string_view method, const HeaderList& headers,
-                            bool has_body, const std::string& body, int64_t timeout_ms,
-                            std::unique_ptr<Transfer>* out);
+  std::optional<Fault> Open(std::string_view uri, std::string_view method,
+                            const HeaderList& headers, bool has_body, const std::string& body,
+                            int64_t timeout_ms, std::unique_ptr<Transfer>* out);
 
   const ExecutorOptions options;
   CURLM* multi = nullptr;
@@ -288,8 +287,8 @@ void HttpExecutor::Impl::Begin(std::unique_ptr<Job> owned) {
   Json authentication;
   std::string uri = http::DocumentUri(job.task.request, &authentication);
   if (uri.empty()) {
-    Complete(job.serial, MakeFault(ErrorKind::kConfiguration,
-                                   "openapi call needs document.endpoint (a URI)"));
+    Complete(job.serial,
+             MakeFault(ErrorKind::kConfiguration, "openapi call needs document.endpoint (a URI)"));
     return;
   }
   if (auto cached = documents.find(uri); cached != documents.end()) {
@@ -305,7 +304,8 @@ void HttpExecutor::Impl::Begin(std::unique_ptr<Job> owned) {
   fetch.headers = {{"User-Agent", std::string(http::kUserAgent)},
                    {"Accept", "application/json, application/yaml;q=0.9, */*;q=0.8"}};
   std::optional<Fault> fault = http::ApplyAuthentication(authentication, &fetch.headers);
-  if (!fault) fault = Open(uri, "GET", fetch.headers, false, {}, kDocumentTimeoutMs, &fetch.transfer);
+  if (!fault)
+    fault = Open(uri, "GET", fetch.headers, false, {}, kDocumentTimeoutMs, &fetch.transfer);
   if (fault) {
     fault->detail = "loading OpenAPI document " + uri + ": " + fault->detail;
     Complete(job.serial, *fault);
@@ -343,9 +343,10 @@ void HttpExecutor::Impl::StartHop(Job& job) {
   if (job.deadline_ms > 0) {
     timeout_ms = job.deadline_ms - NowMs();
     if (timeout_ms <= 0) {
-      Complete(job.serial, Fault{ErrorKind::kTimeout, 408, "Timeout",
-                                 job.call.method + " " + job.call.uri + " did not complete within " +
-                                     std::to_string(job.task.timeout_ms) + " ms"});
+      Complete(job.serial,
+               Fault{ErrorKind::kTimeout, 408, "Timeout",
+                     job.call.method + " " + job.call.uri + " did not complete within " +
+                         std::to_string(job.task.timeout_ms) + " ms"});
       return;
     }
   }
@@ -475,9 +476,9 @@ void HttpExecutor::Impl::OnCallDone(Job& job, CURLcode rc) {
     curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &location);
     if (location != nullptr) {
       if (++job.redirects > kMaxRedirects) {
-        Complete(job.serial, Fault{ErrorKind::kCommunication, 508, "Too Many Redirects",
-                                   what + ": more than " + std::to_string(kMaxRedirects) +
-                                       " redirects"});
+        Complete(job.serial,
+                 Fault{ErrorKind::kCommunication, 508, "Too Many Redirects",
+                       what + ": more than " + std::to_string(kMaxRedirects) + " redirects"});
         return;
       }
       std::string next = location;
@@ -539,9 +540,9 @@ void HttpExecutor::Impl::OnDocumentDone(const std::string& uri, CURLcode rc) {
     if (parsed.ok()) {
       document = std::move(parsed).value();
     } else {
-      fault = MakeFault(ErrorKind::kConfiguration, "OpenAPI document " + uri +
-                                                       " does not parse: " +
-                                                       parsed.status().message());
+      fault =
+          MakeFault(ErrorKind::kConfiguration,
+                    "OpenAPI document " + uri + " does not parse: " + parsed.status().message());
     }
   }
 
@@ -585,8 +586,7 @@ int HttpExecutor::Impl::CheckDeadlines() {
     const Job& job = *jobs[serial];
     Complete(serial, Fault{ErrorKind::kTimeout, 408, "Timeout",
                            "loading OpenAPI document " + job.waiting_for_document +
-                               " took longer than " + std::to_string(job.task.timeout_ms) +
-                               " ms"});
+                               " took longer than " + std::to_string(job.task.timeout_ms) + " ms"});
   }
   return expired.empty() ? static_cast<int>(wait) : 0;
 }

@@ -1,7 +1,5 @@
 #include "executors/http/openapi.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -9,6 +7,8 @@
 #include <map>
 #include <utility>
 #include <vector>
+
+#include <yaml-cpp/yaml.h>
 
 #include "executors/http/url.h"
 
@@ -156,8 +156,8 @@ Result<std::string> BaseUrl(const Json& document, std::string_view document_uri,
     Result<UrlParts> doc_parts = ParseHttpUrl(document_uri);
     std::string doc_scheme = doc_parts.ok() ? doc_parts->scheme : "https";
     std::string scheme;
-    Json schemes = op.operation.Has("schemes") ? op.operation.Get("schemes")
-                                               : document.Get("schemes");
+    Json schemes =
+        op.operation.Has("schemes") ? op.operation.Get("schemes") : document.Get("schemes");
     schemes.ForEachItem([&](size_t, const Json& s) {
       if (s.IsString() && s.AsString() == doc_scheme) scheme = doc_scheme;
     });
@@ -184,8 +184,8 @@ Result<std::string> BaseUrl(const Json& document, std::string_view document_uri,
     if (servers.empty()) servers = op.path_item.Get("servers");
     if (servers.empty()) servers = document.Get("servers");
     Json server = servers.At(0);
-    std::string url = server.Get("url").IsString() ? std::string(server.Get("url").AsString())
-                                                   : std::string("/");
+    std::string url =
+        server.Get("url").IsString() ? std::string(server.Get("url").AsString()) : std::string("/");
     // Server variables: {name} → its default.
     server.Get("variables").ForEachMember([&](std::string_view name, const Json& variable) {
       Json fallback = variable.Get("default");
@@ -285,7 +285,8 @@ std::optional<Fault> ResolveOperation(const Json& document, std::string_view doc
   if (!base.ok()) return ConfigFault(base.status().message());
 
   Json args = request.Get("parameters");
-  if (!args.IsNull() && !args.IsObject()) return ConfigFault("openapi parameters must be an object");
+  if (!args.IsNull() && !args.IsObject())
+    return ConfigFault("openapi parameters must be an object");
 
   // Declared parameters, path-item level first; the operation overrides by (name, in).
   std::map<std::pair<std::string, std::string>, Json> declared;
@@ -383,8 +384,8 @@ std::optional<Fault> ResolveOperation(const Json& document, std::string_view doc
   std::string media_type;
   Json request_body = Deref(document, op->operation.Get("requestBody"));
   if (swagger) {
-    Json consumes = op->operation.Has("consumes") ? op->operation.Get("consumes")
-                                                  : document.Get("consumes");
+    Json consumes =
+        op->operation.Has("consumes") ? op->operation.Get("consumes") : document.Get("consumes");
     if (consumes.At(0).IsString()) media_type = std::string(consumes.At(0).AsString());
     if (!form.empty()) {
       media_type = "application/x-www-form-urlencoded";
@@ -421,13 +422,14 @@ std::optional<Fault> ResolveOperation(const Json& document, std::string_view doc
     body = Json::String(FormEncode(body));
   }
   if (has_body && !media_type.empty()) {
-    headers.Set("Content-Type", Json::String(IsJsonMediaType(media_type) ? "application/json"
-                                                                           : media_type));
+    headers.Set("Content-Type",
+                Json::String(IsJsonMediaType(media_type) ? "application/json" : media_type));
   }
 
   Json out = Json::Object();
   std::string method;
-  for (char c : op->method) method += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : op->method)
+    method += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   out.Set("method", Json::String(method));
   out.Set("endpoint", Json::String(*base + path));
   out.Set("headers", std::move(headers));

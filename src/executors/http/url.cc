@@ -1,10 +1,10 @@
 #include "executors/http/url.h"
 
-#include <curl/curl.h>
-
 #include <cctype>
 #include <memory>
 #include <mutex>
+
+#include <curl/curl.h>
 
 namespace baton::executors::http {
 namespace {
@@ -148,8 +148,8 @@ Result<std::string> ResolveUrl(std::string_view base, std::string_view reference
   std::string ref_text(reference);
   CURLUcode rc = curl_url_set(u.get(), CURLUPART_URL, base_text.c_str(), 0);
   if (rc != CURLUE_OK) {
-    return Status::InvalidArgument("invalid base URL '" + base_text + "': " +
-                                   curl_url_strerror(rc));
+    return Status::InvalidArgument("invalid base URL '" + base_text +
+                                   "': " + curl_url_strerror(rc));
   }
   rc = curl_url_set(u.get(), CURLUPART_URL, ref_text.c_str(), 0);
   if (rc != CURLUE_OK) {
@@ -164,8 +164,8 @@ Result<std::string> ResolveUrl(std::string_view base, std::string_view reference
 std::string Origin(std::string_view url) {
   Result<UrlParts> parts = ParseHttpUrl(url);
   if (!parts.ok()) return {};
-  std::string host = parts->host.find(':') != std::string::npos ? "[" + parts->host + "]"
-                                                                 : parts->host;
+  std::string host =
+      parts->host.find(':') != std::string::npos ? "[" + parts->host + "]" : parts->host;
   std::string port = parts->port;
   if (port.empty()) port = parts->scheme == "https" ? "443" : "80";
   return parts->scheme + "://" + host + ":" + port;

@@ -1,13 +1,5 @@
 #include "executors/process/process_executor.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -21,6 +13,14 @@
 #include <thread>
 #include <unordered_map>
 #include <utility>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/check.h"
 #include "executors/fault.h"
@@ -85,9 +85,9 @@ std::optional<Fault> AppendArguments(const Json& arguments, std::vector<std::str
     });
     return std::nullopt;
   }
-  return MakeFault(ErrorKind::kConfiguration,
-                   std::string("process arguments must be an array or an object, got ") +
-                       arguments.KindName());
+  return MakeFault(
+      ErrorKind::kConfiguration,
+      std::string("process arguments must be an array or an object, got ") + arguments.KindName());
 }
 
 std::optional<Fault> BuildEnvironment(const Json& environment, const ExecutorOptions& options,
@@ -112,8 +112,8 @@ std::optional<Fault> BuildEnvironment(const Json& environment, const ExecutorOpt
   }
   for (const auto& [name, value] : options.base_environment) put(name, value);
   if (!environment.IsNull() && !environment.IsObject()) {
-    return MakeFault(ErrorKind::kConfiguration, std::string("environment must be an object, got ") +
-                                                    environment.KindName());
+    return MakeFault(ErrorKind::kConfiguration,
+                     std::string("environment must be an object, got ") + environment.KindName());
   }
   std::optional<Fault> fault;
   environment.ForEachMember([&](std::string_view name, const Json& value) {
@@ -217,8 +217,8 @@ ProcessSpec ParseRequest(const engine::ExecuteTask& task, const ExecutorOptions&
     spec.fault = f;
     return spec;
   }
-  if (std::optional<Fault> f = BuildEnvironment(request.Get("environment"), options,
-                                                task.idempotency_key, &spec.env)) {
+  if (std::optional<Fault> f =
+          BuildEnvironment(request.Get("environment"), options, task.idempotency_key, &spec.env)) {
     spec.fault = f;
     return spec;
   }
@@ -380,11 +380,12 @@ void ProcessExecutor::Impl::HandleOp(Op& op, bool stopping) {
                             : kSourceFetchTimeoutMs;
       fetching.emplace(serial, std::move(pending));
       fetch_threads.emplace(serial, std::thread([this, serial, uri, timeout] {
-        Op result;
-        result.fetched_serial = serial;
-        result.fetched = http::FetchResource(uri, options, timeout, &abort_fetches);
-        Post(std::move(result));
-      }));
+                              Op result;
+                              result.fetched_serial = serial;
+                              result.fetched =
+                                  http::FetchResource(uri, options, timeout, &abort_fetches);
+                              Post(std::move(result));
+                            }));
       return;
     }
     Launch(std::move(pending));
@@ -455,8 +456,8 @@ void ProcessExecutor::Impl::Launch(std::unique_ptr<Pending> pending) {
 std::optional<Fault> ProcessExecutor::Impl::Spawn(ProcessSpec& spec, Proc* proc) {
   if (!spec.script_file.empty()) {
     const char* tmp = std::getenv("TMPDIR");
-    std::string dir_template = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                               "/baton-script-XXXXXX";
+    std::string dir_template =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/baton-script-XXXXXX";
     if (mkdtemp(dir_template.data()) == nullptr) {
       return MakeFault(ErrorKind::kRuntime,
                        "cannot create a temporary directory: " + std::string(strerror(errno)));
@@ -497,8 +498,8 @@ std::optional<Fault> ProcessExecutor::Impl::Spawn(ProcessSpec& spec, Proc* proc)
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   posix_spawnattr_setpgroup(&attr, 0);  // its own process group, so we can signal all of it
   sigset_t signals;
   sigemptyset(&signals);
@@ -589,8 +590,8 @@ void ProcessExecutor::Impl::Finish(Proc& proc) {
     int sig = WTERMSIG(proc.wait_status);
     code = 128 + sig;
     const char* name = sigabbrev_np(sig);
-    how = "was killed by signal " + (name != nullptr ? "SIG" + std::string(name)
-                                                     : std::to_string(sig));
+    how = "was killed by signal " +
+          (name != nullptr ? "SIG" + std::string(name) : std::to_string(sig));
   }
   if (code != 0 && proc.mode != ReturnMode::kCode && proc.mode != ReturnMode::kAll) {
     std::string detail = "the " + proc.what + " " + how;

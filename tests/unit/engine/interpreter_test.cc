@@ -148,13 +148,13 @@ TEST(InterpreterTest, DataFlowInputOutputExportAndContext) {
 do:
   - a:
       input:
-        from: ${ {v: .value} }
+        from: '${ {v: .value} }'
       set:
         doubled: ${ .v * 2 }
       output:
         as: .doubled
       export:
-        as: ${ {last: ., seen: $input.v} }
+        as: '${ {last: ., seen: $input.v} }'
   - b:
       set:
         fromContext: ${ $context.last }
@@ -239,7 +239,7 @@ TEST(InterpreterTest, ParallelForKeepsItemOrderAndConcurrencyLimit) {
               method: get
               endpoint: http://svc/{n}
             input:
-              from: ${ {n: $n} }
+              from: '${ {n: $n} }'
 )"));
   int in_flight = 0;
   int max_in_flight = 0;
@@ -509,9 +509,11 @@ TEST(InterpreterTest, CatchWhenAndExceptWhen) {
   std::string doc = Doc(R"(do:
   - attempt:
       try:
-        - boom:
-            raise:
-              error: {type: https://example.com/e, status: ${ .status }}
+        - op:
+            call: http
+            with:
+              method: get
+              endpoint: http://svc/status/{status}
       catch:
         when: $error.status >= 500
         exceptWhen: $error.status == 501
@@ -519,15 +521,24 @@ TEST(InterpreterTest, CatchWhenAndExceptWhen) {
           - recovered:
               set: {recovered: true}
 )");
+  auto respond = [](const Activity& a) {
+    std::string uri(a.request.Get("endpoint").AsString());
+    int status = std::stoi(uri.substr(uri.rfind('/') + 1));
+    return Reply::Fail(MakeError(ErrorKind::kCommunication, status, "HTTP error", ""));
+  };
   EngineHarness caught(doc);
+  caught.set_responder(respond);
   caught.Run(J(R"({"status": 503})"));
   EXPECT_EQ(caught.output(), J(R"({"recovered": true})"));
   EngineHarness excepted(doc);
+  excepted.set_responder(respond);
   excepted.Run(J(R"({"status": 501})"));
   EXPECT_EQ(excepted.status(), "faulted");
   EngineHarness low(doc);
+  low.set_responder(respond);
   low.Run(J(R"({"status": 400})"));
   EXPECT_EQ(low.status(), "faulted");
+  EXPECT_EQ(low.error().Get("status"), Json::Number(400));
 }
 
 TEST(InterpreterTest, TaskTimeoutCancelsTheCallAndRaises408) {
@@ -605,7 +616,7 @@ TEST(InterpreterTest, HttpRequestIsResolvedBeforeExecution) {
         headers:
           X-Trace: ${ .trace }
         query:
-          limit: 10
+          limit: '10'
         body:
           name: ${ .name }
 )"));

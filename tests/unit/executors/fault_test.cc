@@ -39,15 +39,17 @@ TEST(MakeErrorTest, DefaultStatuses) {
 TEST(SameErrorTypeTest, AcceptsTheDslAlias) {
   EXPECT_TRUE(engine::SameErrorType("https://serverlessworkflow.io/spec/1.0.0/errors/runtime",
                                     "https://serverlessworkflow.io/spec/1.0.0/errors/runtime"));
-  EXPECT_TRUE(engine::SameErrorType("https://serverlessworkflow.io/dsl/errors/types/communication",
-                                    "https://serverlessworkflow.io/spec/1.0.0/errors/communication"));
+  EXPECT_TRUE(
+      engine::SameErrorType("https://serverlessworkflow.io/dsl/errors/types/communication",
+                            "https://serverlessworkflow.io/spec/1.0.0/errors/communication"));
   EXPECT_TRUE(engine::SameErrorType("https://serverlessworkflow.io/spec/1.0.0/errors/timeout",
                                     "https://serverlessworkflow.io/dsl/errors/types/timeout"));
   EXPECT_FALSE(engine::SameErrorType("https://serverlessworkflow.io/dsl/errors/types/timeout",
                                      "https://serverlessworkflow.io/spec/1.0.0/errors/runtime"));
   EXPECT_TRUE(engine::SameErrorType("https://example.com/errors/types/compliance",
                                     "https://example.com/errors/types/compliance"));
-  EXPECT_FALSE(engine::SameErrorType("https://example.com/errors/x", "https://example.com/errors/y"));
+  EXPECT_FALSE(
+      engine::SameErrorType("https://example.com/errors/x", "https://example.com/errors/y"));
 }
 
 TEST(FaultTest, Base64AndExcerpt) {

@@ -1,7 +1,5 @@
 #include "executors/http/http_executor.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -9,6 +7,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "engine/error.h"
 #include "executors/fault.h"
@@ -95,8 +95,7 @@ struct Outcome {
   bool arrived = false;
 };
 
-Outcome Await(Completions& completions, uint64_t activity_id,
-              std::chrono::seconds timeout = 20s) {
+Outcome Await(Completions& completions, uint64_t activity_id, std::chrono::seconds timeout = 20s) {
   Outcome outcome;
   if (!completions.WaitFor(1, timeout)) return outcome;
   std::vector<engine::EventBody> results = completions.Take();
@@ -293,7 +292,8 @@ TEST_F(HttpExecutorTest, OutputModes) {
   raw.Set("output", Json::String("raw"));
   Outcome raw_out = Call("http", raw);
   ASSERT_TRUE(raw_out.ok);
-  EXPECT_EQ(raw_out.value, Json::String(Base64Encode(R"({"id":1,"name":"Milou","status":"available"})")));
+  EXPECT_EQ(raw_out.value,
+            Json::String(Base64Encode(R"({"id":1,"name":"Milou","status":"available"})")));
 
   Json response = Get("/text?a=1");
   response.Set("output", Json::String("response"));
@@ -318,13 +318,15 @@ TEST_F(HttpExecutorTest, NotFoundIsACommunicationErrorWithTheHttpStatus) {
   ASSERT_TRUE(out.arrived);
   ASSERT_FALSE(out.ok);
   EXPECT_EQ(out.value.Get("type").AsString(), ErrorType(engine::ErrorKind::kCommunication));
-  EXPECT_TRUE(engine::SameErrorType(out.value.Get("type").AsString(),
-                                    "https://serverlessworkflow.io/dsl/errors/types/communication"));
+  EXPECT_TRUE(
+      engine::SameErrorType(out.value.Get("type").AsString(),
+                            "https://serverlessworkflow.io/dsl/errors/types/communication"));
   EXPECT_EQ(out.value.Get("status").AsInt(), 404);
   EXPECT_EQ(out.value.Get("title").AsString(), "HTTP 404 Not Found");
   std::string detail(out.value.Get("detail").AsString());
   EXPECT_NE(detail.find("GET " + fixture_.base_url() + "/v2/pet/getPetByName/Milou"),
-            std::string::npos) << detail;
+            std::string::npos)
+      << detail;
   EXPECT_NE(detail.find(R"({"code":404})"), std::string::npos) << detail;
 }
 
@@ -482,9 +484,8 @@ class OpenApiTest : public HttpExecutorTest {
  protected:
   void SetUp() override {
     HttpExecutorTest::SetUp();
-    fixture_.Route("GET", "/v2/swagger.json", [](const FixtureRequest&) {
-      return JsonResponse(200, kSwagger);
-    });
+    fixture_.Route("GET", "/v2/swagger.json",
+                   [](const FixtureRequest&) { return JsonResponse(200, kSwagger); });
     fixture_.Route("GET", "/v2/pet/findByStatus", [](const FixtureRequest& req) {
       return JsonResponse(200, req.query.find("available") != std::string::npos
                                    ? R"([{"id":1,"name":"Milou","status":"available"}])"
@@ -493,9 +494,8 @@ class OpenApiTest : public HttpExecutorTest {
     fixture_.Route("GET", "/v2/pet/1", [](const FixtureRequest&) {
       return JsonResponse(200, R"({"id":1,"name":"Milou","status":"available"})");
     });
-    fixture_.Route("*", "/v2/pet", [](const FixtureRequest& req) {
-      return JsonResponse(200, req.body);
-    });
+    fixture_.Route("*", "/v2/pet",
+                   [](const FixtureRequest& req) { return JsonResponse(200, req.body); });
     fixture_.Route("POST", "/v2/pet/5", [](const FixtureRequest& req) {
       Json out = Json::Object();
       out.Set("body", Json::String(req.body));
@@ -615,11 +615,11 @@ TEST_F(OpenApiTest, OpenApi3YamlWithRelativeServer) {
     out.Set("body", Json::String(req.body));
     return JsonResponse(200, out.Dump());
   });
-  Outcome out = Call("openapi",
-                     Op("addNote",
-                        R"({"userId":"ann b","tags":["a","b"],"flags":["x","y"],"X-Trace":"t1",
+  Outcome out =
+      Call("openapi", Op("addNote",
+                         R"({"userId":"ann b","tags":["a","b"],"flags":["x","y"],"X-Trace":"t1",
                             "text":"hi","pinned":true})",
-                        fixture_.base_url() + "/specs/users.yaml"));
+                         fixture_.base_url() + "/specs/users.yaml"));
   ASSERT_TRUE(out.ok) << out.value.Dump();
   EXPECT_EQ(out.value.Get("query").AsString(), "tags=a&tags=b&flags=x%2Cy");
   EXPECT_EQ(Parse(out.value.Get("body").AsString()), Parse(R"({"text":"hi","pinned":true})"));
@@ -629,8 +629,8 @@ TEST_F(OpenApiTest, OpenApi3YamlWithRelativeServer) {
 }
 
 TEST(OpenApiDocumentTest, ParsesYamlScalarsByTheCoreSchema) {
-  Result<Json> doc = http::ParseApiDocument(
-      "a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: text\ng: [x, 2]\nh: 0x10\n");
+  Result<Json> doc =
+      http::ParseApiDocument("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: text\ng: [x, 2]\nh: 0x10\n");
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   EXPECT_EQ(doc.value(),
             Parse(R"({"a":1,"b":1.5,"c":true,"d":null,"e":"1","f":"text","g":["x",2],"h":16})"));

@@ -1,10 +1,5 @@
 #include "executors/process/process_executor.h"
 
-#include <gtest/gtest.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +8,11 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "engine/error.h"
 
@@ -52,8 +52,7 @@ struct Outcome {
   Json value;  // output or error
 };
 
-Outcome Await(Completions& completions, uint64_t activity_id,
-              std::chrono::seconds timeout = 30s) {
+Outcome Await(Completions& completions, uint64_t activity_id, std::chrono::seconds timeout = 30s) {
   Outcome outcome;
   if (!completions.WaitFor(1, timeout)) return outcome;
   std::vector<engine::EventBody> results = completions.Take();
@@ -130,8 +129,7 @@ class ProcessExecutorTest : public ::testing::Test {
 
   Outcome Run(std::string kind, Json request, int64_t timeout_ms = 0) {
     Completions completions;
-    executor().Start(Task(std::move(kind), std::move(request), timeout_ms),
-                     completions.Callback());
+    executor().Start(Task(std::move(kind), std::move(request), timeout_ms), completions.Callback());
     return Await(completions, next_id_);
   }
 
@@ -181,7 +179,8 @@ TEST_F(ProcessExecutorTest, LargeStdinAndStdout) {
 }
 
 TEST_F(ProcessExecutorTest, ArgumentsArePositional) {
-  Outcome out = Shell(R"({"command":"echo \"ARGS are $1 $2 ($#)\"","arguments":["Foo","Bar baz"]})");
+  Outcome out =
+      Shell(R"({"command":"echo \"ARGS are $1 $2 ($#)\"","arguments":["Foo","Bar baz"]})");
   ASSERT_TRUE(out.ok) << out.value.Dump();
   EXPECT_EQ(out.value, Json::String("ARGS are Foo Bar baz (2)"));
   Outcome object = Shell(R"({"command":"echo \"$1|$2\"","arguments":{"user":"ann","n":3}})");
