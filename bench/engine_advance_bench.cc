@@ -64,7 +64,7 @@ do:
         in: ${ [range(0; )" + std::to_string(n) + R"()] }
       do:
         - step:
-            set: ${ {count: (.count + 1), label: "x"} }
+            set: '${ {count: (.count + 1), label: "x"} }'
 )";
   auto wf = CompileDoc(yaml);
   baton::engine::Interpreter::Options options;

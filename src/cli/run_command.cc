@@ -149,7 +149,7 @@ int RunRun(const RunArgs& args) {
         for (const auto& p : catalog_problems) std::fprintf(stderr, "%s\n", p.c_str());
         return 1;
       }
-      Status st = runner.AddToCatalog(*child);
+      Status st = runner.AddToCatalog(child->document);
       if (!st.ok()) {
         std::fprintf(stderr, "%s\n", st.message().c_str());
         return 1;
@@ -171,7 +171,7 @@ int RunRun(const RunArgs& args) {
       runner.Cancel();
     }
   });
-  auto result = runner.Run(*doc);
+  auto result = runner.Run(doc->workflow);
   pthread_kill(watcher.native_handle(), SIGUSR1);
   watcher.join();
 

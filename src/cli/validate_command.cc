@@ -1,13 +1,15 @@
 #include "cli/validate_command.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <tuple>
 
 #include "engine/workflow.h"
 
 namespace baton::cli {
 
-std::optional<model::Document> LoadValidDocument(const std::string& path, bool strict,
-                                                 std::vector<std::string>* problems) {
+std::optional<ValidDocument> LoadValidDocument(const std::string& path, bool strict,
+                                               std::vector<std::string>* problems) {
   auto doc = model::LoadDocumentFile(path);
   if (!doc.ok()) {
     problems->push_back(doc.status().message());
@@ -18,16 +20,25 @@ std::optional<model::Document> LoadValidDocument(const std::string& path, bool s
   std::vector<model::Diagnostic> diagnostics = model::Validate(*doc, options);
   bool errors = false;
   for (const auto& d : diagnostics) errors = errors || !d.is_warning;
-  if (!errors) {
-    // Expressions are compiled only on structurally valid documents.
-    std::vector<model::Diagnostic> compile;
-    (void)engine::Compile(*doc, &compile);
-    diagnostics.insert(diagnostics.end(), compile.begin(), compile.end());
-    for (const auto& d : compile) errors = errors || !d.is_warning;
+  std::shared_ptr<const engine::CompiledWorkflow> workflow;
+  // Expressions are compiled even when the structure has problems, so that one run reports
+  // everything; then only expression problems are kept (the rest would repeat the validator).
+  std::vector<model::Diagnostic> compile;
+  auto compiled = engine::Compile(*doc, &compile);
+  if (compiled.ok() && !errors) workflow = *compiled;
+  for (auto& d : compile) {
+    if (errors && d.message.rfind("invalid jq expression", 0) != 0) continue;
+    errors = errors || !d.is_warning;
+    diagnostics.push_back(std::move(d));
   }
+  std::stable_sort(diagnostics.begin(), diagnostics.end(),
+                   [](const model::Diagnostic& a, const model::Diagnostic& b) {
+                     return std::tie(a.position.line, a.position.column) <
+                            std::tie(b.position.line, b.position.column);
+                   });
   for (const auto& d : diagnostics) problems->push_back(d.ToString());
-  if (errors) return std::nullopt;
-  return std::move(doc).value();
+  if (errors || !workflow) return std::nullopt;
+  return ValidDocument{std::move(doc).value(), std::move(workflow)};
 }
 
 int RunValidate(const ValidateArgs& args) {

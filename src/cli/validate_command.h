@@ -2,10 +2,12 @@
 // compiler-style. Exit 0 when all are valid, 1 otherwise.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/workflow.h"
 #include "model/document.h"
 
 namespace baton::cli {
@@ -20,7 +22,11 @@ int RunValidate(const ValidateArgs& args);
 
 // Loads, validates and compiles one document; appends every problem to `problems`.
 // Returns the document when it is valid.
-std::optional<model::Document> LoadValidDocument(const std::string& path, bool strict,
-                                                 std::vector<std::string>* problems);
+struct ValidDocument {
+  model::Document document;
+  std::shared_ptr<const engine::CompiledWorkflow> workflow;
+};
+std::optional<ValidDocument> LoadValidDocument(const std::string& path, bool strict,
+                                               std::vector<std::string>* problems);
 
 }  // namespace baton::cli

@@ -456,7 +456,16 @@ class Compiler {
           with.Set("document", document);
         }
       }
+      // asyncapi's subscription.foreach binds its item/index variables for its tasks.
+      Json foreach = with.Get("subscription").Get("foreach");
+      size_t scoped = 0;
+      if (!foreach.IsNull()) {
+        scope_.push_back(foreach.Has("item") ? std::string(foreach.Get("item").AsString()) : "item");
+        scope_.push_back(foreach.Has("at") ? std::string(foreach.Get("at").AsString()) : "index");
+        scoped = 2;
+      }
       task.args = Template(with, p + "/with");
+      scope_.resize(scope_.size() - scoped);
       return;
     }
     // A custom function: a use.functions entry is a task definition run with `with` as input.
@@ -551,14 +560,20 @@ class Compiler {
       if (until.IsString()) {
         l->until_expr = AlwaysExpr(until, tp + "/until");
       } else if (!until.IsNull()) {
-        Error(tp + "/until", "an event-strategy 'until' is not supported by this runtime yet; "
-                             "use an expression");
+        l->unsupported = "an event-strategy 'until' is not supported by this runtime yet; use an "
+                         "expression";
       }
     } else {
       Error(tp, "'listen.to' needs one of: one, any, all");
     }
-    if (listen.Has("foreach") || task.body.Has("foreach")) {
-      Error(p + "/listen", "'foreach' on listen is not supported by this runtime yet");
+    Json foreach = task.body.Get("foreach");
+    if (foreach.IsNull()) foreach = listen.Get("foreach");
+    if (!foreach.IsNull()) {
+      l->unsupported = "'foreach' on listen is not supported by this runtime yet";
+      scope_.push_back(foreach.Has("item") ? std::string(foreach.Get("item").AsString()) : "item");
+      scope_.push_back(foreach.Has("at") ? std::string(foreach.Get("at").AsString()) : "index");
+      if (foreach.Has("do")) CompileList(foreach.Get("do"), p + "/foreach/do", l->foreach_do);
+      scope_.resize(scope_.size() - 2);
     }
     task.listen = std::move(l);
   }

@@ -128,7 +128,7 @@ std::string FormatIso8601(Millis t) {
   unsigned m = 0;
   unsigned d = 0;
   CivilFromDays(days, &y, &m, &d);
-  char buf[40];
+  char buf[96];  // roomy: the compiler cannot bound the year
   std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
                 static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
                 static_cast<long long>((rem % 3600) / 60), static_cast<long long>(rem % 60));

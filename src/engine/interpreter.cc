@@ -488,6 +488,10 @@ class Run {
         n.children.push_back(NewList(task.children, n.input));
         return StepTry(n);
       case TaskType::kListen:
+        if (!task.listen->unsupported.empty()) {
+          return FailTask(n, MakeError(ErrorKind::kRuntime, 501, "Not supported",
+                                       task.listen->unsupported, task.ref));
+        }
         n.activity_id = NewId();
         n.phase = Node::Phase::kListening;
         n.events = Json::Array();

@@ -88,6 +88,8 @@ struct ListenDef {
   std::vector<std::vector<std::pair<std::string, std::optional<expr::ExprId>>>> filter_exprs;
   std::optional<expr::ExprId> until_expr;
   std::string read = "data";  // data | envelope | raw
+  TaskList foreach_do;        // compiled so that its expressions are checked
+  std::string unsupported;    // non-empty: running this listen faults with this detail
 };
 
 struct TaskDef {

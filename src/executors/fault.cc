@@ -1,5 +1,7 @@
 #include "executors/fault.h"
 
+#include <cstdint>
+
 namespace baton::executors {
 
 std::string Base64Encode(std::string_view bytes) {

@@ -7,8 +7,10 @@
 // Thread-safety: a plain value; copy it freely.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/json.h"
 #include "engine/error.h"

@@ -60,7 +60,11 @@ std::string Child(const std::string& pointer, size_t index) {
 std::string Describe(const Json& v) {
   if (v.IsString()) {
     std::string_view s = v.AsString();
-    if (s.size() > 40) return "string '" + std::string(s.substr(0, 37)) + "...'";
+    if (s.size() > 40) {
+      size_t cut = 37;
+      while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;  // UTF-8
+      return "string '" + std::string(s.substr(0, cut)) + "...'";
+    }
     return "string " + Quoted(s);
   }
   if (v.IsNumber()) return "number " + v.Dump();
@@ -732,15 +736,20 @@ class Validator {
 
   void NoTaskType(const Json& body, const std::string& p, const std::string& label) {
     // Keys that only make sense next to a task type say which one is missing.
-    static const std::unordered_map<std::string_view, std::string_view> kPartners = {
-        {"with", "call"}, {"catch", "try"}, {"while", "for"}, {"foreach", "listen"}};
+    auto partner_of = [](std::string_view key) -> std::string_view {
+      if (key == "with") return "call";
+      if (key == "catch") return "try";
+      if (key == "while") return "for";
+      if (key == "foreach") return "listen";
+      return {};
+    };
     bool reported = false;
     body.ForEachMember([&](std::string_view key, const Json&) {
       if (In(key, kCommonTaskProperties)) return;
       reported = true;
-      auto partner = kPartners.find(key);
-      if (partner != kPartners.end()) {
-        Error(Child(p, key), Quoted(key) + " needs " + Quoted(partner->second) + " in " + label);
+      std::string_view partner = partner_of(key);
+      if (!partner.empty()) {
+        Error(Child(p, key), Quoted(key) + " needs " + Quoted(partner) + " in " + label);
         return;
       }
       Error(Child(p, key), "unknown task type " + Quoted(key) + " in " + label +

@@ -378,6 +378,12 @@ Result<RunResult> LocalRunner::Run(const model::Document& doc) {
   return impl_->RunToEnd(w);
 }
 
+Result<RunResult> LocalRunner::Run(std::shared_ptr<const engine::CompiledWorkflow> workflow) {
+  const auto& w = workflow;
+  impl_->catalog.emplace(w->namespace_ + "/" + w->name + "/" + w->version, w);
+  return impl_->RunToEnd(std::move(workflow));
+}
+
 void LocalRunner::Cancel() {
   std::lock_guard<std::mutex> lock(impl_->inbox->mu);
   impl_->inbox->cancel = true;

@@ -16,6 +16,7 @@
 #include "base/json.h"
 #include "base/status.h"
 #include "engine/lifecycle.h"
+#include "engine/workflow.h"
 #include "executors/executor.h"
 #include "model/document.h"
 
@@ -54,6 +55,8 @@ class LocalRunner {
   // Runs `doc` to its end. A document that does not compile returns InvalidArgument;
   // workflow faults are a RunResult with status "faulted", not an error.
   Result<RunResult> Run(const model::Document& doc);
+  // Runs an already compiled workflow (what `baton run` does after validating).
+  Result<RunResult> Run(std::shared_ptr<const engine::CompiledWorkflow> workflow);
 
   // Cancels the running instance (and its children, processes and calls).
   void Cancel();

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <utility>
 
 #include <curl/curl.h>
 
@@ -99,7 +100,9 @@ Result<std::string> FetchResource(std::string_view uri, const ExecutorOptions& o
       std::string message = sink.too_large     ? "the resource is larger than 16 MiB"
                             : error[0] != '\0' ? std::string(error)
                                                : std::string(curl_easy_strerror(rc));
-      return Status::Unavailable("fetching " + url + " failed: " + message);
+      std::string text = "fetching ";
+      text.append(url).append(" failed: ").append(message);
+      return Status::Unavailable(std::move(text));
     }
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);

@@ -1,10 +1,11 @@
 #include "executors/http/http_executor.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -390,7 +391,8 @@ std::optional<Fault> HttpExecutor::Impl::Open(std::string_view uri, std::string_
   if (has_body) t->body = body;
   for (const auto& [name, value] : headers) {
     // "Name;" is curl's spelling of a header with an empty value.
-    std::string line = value.empty() ? name + ";" : name + ": " + value;
+    std::string line = name;
+    line.append(value.empty() ? ";" : ": ").append(value);
     t->header_list = curl_slist_append(t->header_list, line.c_str());
   }
   // No "Expect: 100-continue" round trip before bodies.

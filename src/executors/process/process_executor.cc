@@ -129,7 +129,7 @@ std::optional<Fault> BuildEnvironment(const Json& environment, const ExecutorOpt
   if (fault) return fault;
   if (!idempotency_key.empty()) put("BATON_IDEMPOTENCY_KEY", std::string(idempotency_key));
   env->clear();
-  for (auto& [name, value] : vars) env->push_back(name + "=" + value);
+  for (auto& [name, value] : vars) env->push_back(std::move(name.append("=").append(value)));
   return std::nullopt;
 }
 

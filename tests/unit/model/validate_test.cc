@@ -117,6 +117,19 @@ TEST(ValidateTest, JsonDocumentsAreValidatedWithTheirPositions) {
   EXPECT_FALSE(d[0].is_warning);
 }
 
+TEST(ValidateTest, DeeplyNestedTasksAreFine) {
+  // Each level is three collections (list, entry, task), so 80 levels stay under the
+  // reader's 256.
+  std::string tasks;
+  std::string indent = "  ";
+  for (int i = 0; i < 80; ++i) {
+    tasks += indent + "- t" + std::to_string(i) + ":\n" + indent + "    do:\n";
+    indent += "      ";
+  }
+  tasks += indent + "- leaf: {wait: PT1S, then: exit}\n";
+  EXPECT_EQ(Problems(Wf(tasks)), Lines{});
+}
+
 // ---- Top level ----------------------------------------------------------------------------
 
 TEST(ValidateTest, WorkflowMustBeAMappingWithDocumentAndDo) {
