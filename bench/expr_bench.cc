@@ -5,8 +5,9 @@
 //   BM_BareLibjq             a jq_state compiled with just the expression, first result taken
 //   BM_ProgramSet/300        the same expression inside a 300-expression set, $input and
 //                            $context bound (the expression references neither)
-// and, for the variables, BM_BareLibjqWithVars against BM_ProgramSetWithVars. BM_Compile300
-// is loading a 300-expression document (target: under 100 ms).
+// and, for the variables, BM_BareLibjqWithVars against BM_ProgramSetWithVars;
+// BM_ProgramSetSingleThreaded is the same with SetSingleThreaded(true). BM_Compile/300 is
+// loading a 300-expression document (target: under 100 ms).
 #include <benchmark/benchmark.h>
 
 extern "C" {
@@ -78,8 +79,9 @@ void BM_BareLibjqWithVars(benchmark::State& state) {
 }
 BENCHMARK(BM_BareLibjqWithVars);
 
-void RunSet(benchmark::State& state, const char* expression) {
+void RunSet(benchmark::State& state, const char* expression, bool single_threaded = false) {
   ProgramSet set;
+  set.SetSingleThreaded(single_threaded);
   ExprId id = 0;
   AddExpressions(&set, static_cast<int>(state.range(0)), expression, &id);
   std::vector<CompileError> errors;
@@ -101,6 +103,10 @@ BENCHMARK(BM_ProgramSet)->Arg(1)->Arg(300);
 
 void BM_ProgramSetWithVars(benchmark::State& state) { RunSet(state, kVarsExpression); }
 BENCHMARK(BM_ProgramSetWithVars)->Arg(300);
+
+// SetSingleThreaded(true): no detaching, no reset after the evaluation.
+void BM_ProgramSetSingleThreaded(benchmark::State& state) { RunSet(state, kExpression, true); }
+BENCHMARK(BM_ProgramSetSingleThreaded)->Arg(1)->Arg(300);
 
 void BM_CompileBare(benchmark::State& state) {
   for (auto _ : state) {

@@ -168,8 +168,8 @@ Json Json::AtPointer(std::string_view pointer) const {
 void Json::Set(std::string_view key, Json value) {
   if (IsNull()) v_ = jv_object();
   BATON_CHECK(IsObject());
-  v_ = jv_object_set(v_, jv_string_sized(key.data(), static_cast<int>(key.size())),
-                     value.Release());
+  v_ =
+      jv_object_set(v_, jv_string_sized(key.data(), static_cast<int>(key.size())), value.Release());
 }
 
 void Json::Erase(std::string_view key) {
@@ -191,7 +191,8 @@ void Json::SetAt(size_t index, Json value) {
 void Json::ForEachMember(
     const std::function<void(std::string_view key, const Json& value)>& fn) const {
   if (!IsObject()) return;
-  for (int it = jv_object_iter(v_); jv_object_iter_valid(v_, it); it = jv_object_iter_next(v_, it)) {
+  for (int it = jv_object_iter(v_); jv_object_iter_valid(v_, it);
+       it = jv_object_iter_next(v_, it)) {
     jv key = jv_object_iter_key(v_, it);
     Json value(jv_object_iter_value(v_, it));
     fn(std::string_view(jv_string_value(key),
@@ -229,7 +230,8 @@ Json Json::DeepCopy() const {
     }
     case JV_KIND_OBJECT: {
       Json out = Object();
-      ForEachMember([&](std::string_view key, const Json& value) { out.Set(key, value.DeepCopy()); });
+      ForEachMember(
+          [&](std::string_view key, const Json& value) { out.Set(key, value.DeepCopy()); });
       return out;
     }
     default:
@@ -238,9 +240,7 @@ Json Json::DeepCopy() const {
   }
 }
 
-bool Json::operator==(const Json& other) const {
-  return jv_equal(jv_copy(v_), jv_copy(other.v_));
-}
+bool Json::operator==(const Json& other) const { return jv_equal(jv_copy(v_), jv_copy(other.v_)); }
 
 std::string PointerEscape(std::string_view key) {
   std::string out;

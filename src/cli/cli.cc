@@ -1,8 +1,8 @@
 #include "cli/cli.h"
 
+#include <string>
 
 #include <CLI/CLI.hpp>
-#include <string>
 
 #include "cli/run_command.h"
 #include "cli/validate_command.h"

@@ -1,9 +1,5 @@
 #include "cli/run_command.h"
 
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +8,10 @@
 #include <map>
 #include <sstream>
 #include <thread>
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "cli/validate_command.h"
 #include "runtime/local_runner.h"

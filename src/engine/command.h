@@ -27,9 +27,9 @@ struct ExecuteTask {
   std::string task_ref;  // JSON pointer of the task in its definition
   std::string kind;
   Json request;
-  uint32_t attempt = 0;            // 0 for the first run, +1 per retry
-  std::string idempotency_key;     // stable for (instance, task_ref, attempt)
-  Millis timeout_ms = 0;           // 0 = none; the engine also arms its own timer
+  uint32_t attempt = 0;         // 0 for the first run, +1 per retry
+  std::string idempotency_key;  // stable for (instance, task_ref, attempt)
+  Millis timeout_ms = 0;        // 0 = none; the engine also arms its own timer
 };
 
 // Start a child instance (run: workflow). Result: TaskSucceeded/TaskFailed(activity_id).

@@ -141,8 +141,7 @@ class Compiler {
       bool dynamic = false;
       std::vector<std::pair<std::string, ValueTemplate>> members;
       v.ForEachMember([&](std::string_view key, const Json& value) {
-        members.emplace_back(std::string(key),
-                             Template(value, pointer + "/" + PointerEscape(key)));
+        members.emplace_back(std::string(key), Template(value, pointer + "/" + PointerEscape(key)));
         dynamic = dynamic || !members.back().second.IsConstant();
       });
       if (dynamic) {
@@ -170,8 +169,9 @@ class Compiler {
     Json document = schema.Get("document");
     if (document.IsNull()) {
       if (schema.Has("resource")) {
-        Error(pointer, "external schema resources are not supported by this runtime yet; "
-                       "inline the schema with 'document'");
+        Error(pointer,
+              "external schema resources are not supported by this runtime yet; "
+              "inline the schema with 'document'");
       }
       return std::nullopt;
     }
@@ -188,7 +188,8 @@ class Compiler {
     if (v.IsString()) {
       t = use_.Get("timeouts").Get(v.AsString());
       if (t.IsNull()) {
-        Error(pointer, "timeout '" + std::string(v.AsString()) + "' is not defined in use.timeouts");
+        Error(pointer,
+              "timeout '" + std::string(v.AsString()) + "' is not defined in use.timeouts");
         return std::nullopt;
       }
     }
@@ -205,7 +206,8 @@ class Compiler {
     std::string name(auth.Get("use").AsString());
     Json policy = use_.Get("authentications").Get(name);
     if (policy.IsNull()) {
-      Error(pointer + "/use", "authentication '" + name + "' is not defined in use.authentications");
+      Error(pointer + "/use",
+            "authentication '" + name + "' is not defined in use.authentications");
     }
     return policy;
   }
@@ -275,7 +277,8 @@ class Compiler {
     if (input.Has("schema")) task.input_schema = Schema(input.Get("schema"), p + "/input/schema");
     Json output = b.Get("output");
     if (output.Has("as")) task.output_as = FromAs(output.Get("as"), p + "/output/as");
-    if (output.Has("schema")) task.output_schema = Schema(output.Get("schema"), p + "/output/schema");
+    if (output.Has("schema"))
+      task.output_schema = Schema(output.Get("schema"), p + "/output/schema");
     Json exp = b.Get("export");
     if (exp.Has("as")) task.export_as = FromAs(exp.Get("as"), p + "/export/as");
     if (exp.Has("schema")) task.export_schema = Schema(exp.Get("schema"), p + "/export/schema");
@@ -364,7 +367,8 @@ class Compiler {
       if (r.IsString()) {
         Json named = use_.Get("retries").Get(r.AsString());
         if (named.IsNull()) {
-          Error(rp, "retry policy '" + std::string(r.AsString()) + "' is not defined in use.retries");
+          Error(rp,
+                "retry policy '" + std::string(r.AsString()) + "' is not defined in use.retries");
         }
         rp = "/use/retries/" + PointerEscape(r.AsString());
         r = named;
@@ -391,7 +395,8 @@ class Compiler {
   RetryPolicy Retry(const Json& r, const std::string& p) {
     RetryPolicy policy;
     if (r.Has("when")) policy.when = AlwaysExpr(r.Get("when"), p + "/when");
-    if (r.Has("exceptWhen")) policy.except_when = AlwaysExpr(r.Get("exceptWhen"), p + "/exceptWhen");
+    if (r.Has("exceptWhen"))
+      policy.except_when = AlwaysExpr(r.Get("exceptWhen"), p + "/exceptWhen");
     if (r.Has("delay")) policy.delay_ms = DurationField(r.Get("delay"), p + "/delay");
     Json backoff = r.Get("backoff");
     if (backoff.Has("linear")) {
@@ -410,9 +415,11 @@ class Compiler {
     Json attempt = limit.Get("attempt");
     if (attempt.Has("count")) policy.max_retries = attempt.Get("count").AsInt();
     if (attempt.Has("duration")) {
-      policy.attempt_limit_ms = DurationField(attempt.Get("duration"), p + "/limit/attempt/duration");
+      policy.attempt_limit_ms =
+          DurationField(attempt.Get("duration"), p + "/limit/attempt/duration");
     }
-    if (limit.Has("duration")) policy.limit_ms = DurationField(limit.Get("duration"), p + "/limit/duration");
+    if (limit.Has("duration"))
+      policy.limit_ms = DurationField(limit.Get("duration"), p + "/limit/duration");
     Json jitter = r.Get("jitter");
     if (!jitter.IsNull()) {
       policy.jitter_from_ms = DurationField(jitter.Get("from"), p + "/jitter/from");
@@ -430,16 +437,16 @@ class Compiler {
     std::string kind(task.body.Get("call").AsString());
     Json with = task.body.Get("with");
     static const char* kBuiltin[] = {"http", "openapi", "grpc", "asyncapi", "a2a", "mcp"};
-    bool builtin = std::find_if(std::begin(kBuiltin), std::end(kBuiltin), [&](const char* k) {
-                     return kind == k;
-                   }) != std::end(kBuiltin);
+    bool builtin = std::find_if(std::begin(kBuiltin), std::end(kBuiltin),
+                                [&](const char* k) { return kind == k; }) != std::end(kBuiltin);
     if (builtin) {
       task.call_kind = kind;
       if (with.IsObject()) {
         Json endpoint = with.Get("endpoint");
         if (endpoint.IsObject() && endpoint.Has("authentication")) {
-          endpoint.Set("authentication", ResolveAuthentication(endpoint.Get("authentication"),
-                                                               p + "/with/endpoint/authentication"));
+          endpoint.Set("authentication",
+                       ResolveAuthentication(endpoint.Get("authentication"),
+                                             p + "/with/endpoint/authentication"));
           with.Set("endpoint", endpoint);
         }
         if (with.Has("authentication")) {
@@ -450,8 +457,9 @@ class Compiler {
         if (document.IsObject() && document.Get("endpoint").IsObject() &&
             document.Get("endpoint").Has("authentication")) {
           Json ep = document.Get("endpoint");
-          ep.Set("authentication", ResolveAuthentication(ep.Get("authentication"),
-                                                         p + "/with/document/endpoint/authentication"));
+          ep.Set("authentication",
+                 ResolveAuthentication(ep.Get("authentication"),
+                                       p + "/with/document/endpoint/authentication"));
           document.Set("endpoint", ep);
           with.Set("document", document);
         }
@@ -460,7 +468,8 @@ class Compiler {
       Json foreach = with.Get("subscription").Get("foreach");
       size_t scoped = 0;
       if (!foreach.IsNull()) {
-        scope_.push_back(foreach.Has("item") ? std::string(foreach.Get("item").AsString()) : "item");
+        scope_.push_back(foreach.Has("item") ? std::string(foreach.Get("item").AsString())
+                                             : "item");
         scope_.push_back(foreach.Has("at") ? std::string(foreach.Get("at").AsString()) : "index");
         scoped = 2;
       }
@@ -560,14 +569,17 @@ class Compiler {
       if (until.IsString()) {
         l->until_expr = AlwaysExpr(until, tp + "/until");
       } else if (!until.IsNull()) {
-        l->unsupported = "an event-strategy 'until' is not supported by this runtime yet; use an "
-                         "expression";
+        l->unsupported =
+            "an event-strategy 'until' is not supported by this runtime yet; use an "
+            "expression";
       }
     } else {
       Error(tp, "'listen.to' needs one of: one, any, all");
     }
     Json foreach = task.body.Get("foreach");
-    if (foreach.IsNull()) foreach = listen.Get("foreach");
+    if (foreach.IsNull())
+      foreach
+        = listen.Get("foreach");
     if (!foreach.IsNull()) {
       l->unsupported = "'foreach' on listen is not supported by this runtime yet";
       scope_.push_back(foreach.Has("item") ? std::string(foreach.Get("item").AsString()) : "item");
@@ -589,8 +601,8 @@ class Compiler {
 
 }  // namespace
 
-Result<std::shared_ptr<const CompiledWorkflow>> Compile(const model::Document& doc,
-                                                        std::vector<model::Diagnostic>* diagnostics) {
+Result<std::shared_ptr<const CompiledWorkflow>> Compile(
+    const model::Document& doc, std::vector<model::Diagnostic>* diagnostics) {
   auto out = std::make_shared<CompiledWorkflow>();
   out->document = doc.root;
   out->programs = std::make_unique<expr::ProgramSet>();

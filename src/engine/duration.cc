@@ -2,8 +2,8 @@
 
 #include <cctype>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 namespace baton::engine {
 
@@ -24,8 +24,8 @@ Result<int64_t> ParseIsoDuration(std::string_view text) {
       continue;
     }
     size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' ||
-                               text[i] == ',')) {
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) ||
+                               text[i] == '.' || text[i] == ',')) {
       ++i;
     }
     if (start == i || i >= text.size()) return bad("expected a number followed by a unit");
@@ -78,13 +78,17 @@ Result<int64_t> ParseIsoDuration(std::string_view text) {
 Result<int64_t> DurationToMillis(const Json& duration) {
   if (duration.IsString()) return ParseIsoDuration(duration.AsString());
   if (!duration.IsObject()) {
-    return Status::InvalidArgument(std::string("a duration must be an ISO 8601 string or an object, not ") +
-                                   duration.KindName());
+    return Status::InvalidArgument(
+        std::string("a duration must be an ISO 8601 string or an object, not ") +
+        duration.KindName());
   }
   static constexpr struct {
     const char* key;
     double ms;
-  } kUnits[] = {{"days", 86400e3}, {"hours", 3600e3}, {"minutes", 60e3}, {"seconds", 1e3},
+  } kUnits[] = {{"days", 86400e3},
+                {"hours", 3600e3},
+                {"minutes", 60e3},
+                {"seconds", 1e3},
                 {"milliseconds", 1}};
   double total = 0;
   bool any = false;
@@ -98,7 +102,9 @@ Result<int64_t> DurationToMillis(const Json& duration) {
     total += v.AsNumber() * unit.ms;
     any = true;
   }
-  if (!any) return Status::InvalidArgument("a duration object needs at least one of days, hours, minutes, seconds, milliseconds");
+  if (!any)
+    return Status::InvalidArgument(
+        "a duration object needs at least one of days, hours, minutes, seconds, milliseconds");
   if (total > 9e15) return Status::InvalidArgument("duration too long");
   return static_cast<int64_t>(std::llround(total));
 }

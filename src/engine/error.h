@@ -11,7 +11,8 @@
 namespace baton::engine {
 
 // Base URI of the spec's standard error types.
-inline constexpr std::string_view kErrorTypeBase = "https://serverlessworkflow.io/spec/1.0.0/errors/";
+inline constexpr std::string_view kErrorTypeBase =
+    "https://serverlessworkflow.io/spec/1.0.0/errors/";
 
 // Standard error kinds and their default status.
 enum class ErrorKind : uint8_t {

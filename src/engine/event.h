@@ -43,9 +43,8 @@ struct CancelRequested {
   std::string reason;
 };
 
-using EventBody =
-    std::variant<InstanceStarted, TaskSucceeded, TaskFailed, TimerFired, CloudEventReceived,
-                 CancelRequested>;
+using EventBody = std::variant<InstanceStarted, TaskSucceeded, TaskFailed, TimerFired,
+                               CloudEventReceived, CancelRequested>;
 
 struct Event {
   Millis now = 0;

@@ -97,8 +97,8 @@ Result<std::string> ExpandUriTemplate(std::string_view uri, const Json& input) {
     } else if (v.IsNumber() || v.IsBool()) {
       out += v.Dump();
     } else if (v.IsArray() || v.IsObject()) {
-      return Status::InvalidArgument("URI template variable '" + name + "' is an " +
-                                     v.KindName() + "; only scalars can be inserted");
+      return Status::InvalidArgument("URI template variable '" + name + "' is an " + v.KindName() +
+                                     "; only scalars can be inserted");
     }
     i = close + 1;
   }
@@ -511,7 +511,8 @@ class Run {
     const TaskDef& task = *n.task;
     Json output = std::move(raw_output);
     if (task.output_as) {
-      auto r = EvalTemplate(*task.output_as, output, &n, &n.input, nullptr, task.ref + "/output/as");
+      auto r =
+          EvalTemplate(*task.output_as, output, &n, &n.input, nullptr, task.ref + "/output/as");
       if (!r.ok()) return FailTask(n, error_);
       output = std::move(r).value();
     }
@@ -523,7 +524,8 @@ class Run {
       }
     }
     if (task.export_as) {
-      auto r = EvalTemplate(*task.export_as, output, &n, &n.input, &output, task.ref + "/export/as");
+      auto r =
+          EvalTemplate(*task.export_as, output, &n, &n.input, &output, task.ref + "/export/as");
       if (!r.ok()) return FailTask(n, error_);
       if (task.export_schema) {
         Status st = task.export_schema->Validate(*r);
@@ -541,7 +543,8 @@ class Run {
   }
 
   Outcome FailTask(Node& n, Json error) {
-    if (error.IsObject() && !error.Has("instance")) error.Set("instance", Json::String(n.task->ref));
+    if (error.IsObject() && !error.Has("instance"))
+      error.Set("instance", Json::String(n.task->ref));
     ClearTimeout(n);
     CancelSubtree(n, /*record_self=*/false);
     n.phase = Node::Phase::kDone;
@@ -666,9 +669,10 @@ class Run {
       items = values;
     }
     if (!items.IsArray()) {
-      return FailTask(n, MakeError(ErrorKind::kExpression, 400, "Invalid collection",
-                                   std::string("for.in must give an array, not ") + items.KindName(),
-                                   task.ref + "/for/in"));
+      return FailTask(n,
+                      MakeError(ErrorKind::kExpression, 400, "Invalid collection",
+                                std::string("for.in must give an array, not ") + items.KindName(),
+                                task.ref + "/for/in"));
     }
     n.items = std::move(items);
     n.next = 0;
@@ -814,7 +818,8 @@ class Run {
       if (!r->Truthy()) return false;
     }
     if (c.except_when) {
-      auto r = Eval(*c.except_when, error, &n, &n.input, nullptr, n.task->ref + "/catch/exceptWhen");
+      auto r =
+          Eval(*c.except_when, error, &n, &n.input, nullptr, n.task->ref + "/catch/exceptWhen");
       if (!r.ok()) return r.status();
       if (r->Truthy()) return false;
     }
@@ -966,8 +971,9 @@ class Run {
       child.task_ref = task.ref;
       child.namespace_ = std::string(request.Get("namespace").AsString());
       child.name = std::string(request.Get("name").AsString());
-      child.version = request.Get("version").IsString() ? std::string(request.Get("version").AsString())
-                                                        : "latest";
+      child.version = request.Get("version").IsString()
+                          ? std::string(request.Get("version").AsString())
+                          : "latest";
       child.input = request.Has("input") ? request.Get("input") : n.input;
       child.await = task.await;
       t_.commands.push_back(std::move(child));
@@ -1048,7 +1054,8 @@ class Run {
     });
     request.Set("query", query);
     if (with.Has("body")) request.Set("body", with.Get("body"));
-    request.Set("output", with.Get("output").IsString() ? with.Get("output") : Json::String("content"));
+    request.Set("output",
+                with.Get("output").IsString() ? with.Get("output") : Json::String("content"));
     request.Set("redirect", Json::Bool(with.Get("redirect").AsBool()));
     if (!auth.IsNull()) request.Set("authentication", auth);
     return request;
@@ -1202,7 +1209,8 @@ class Run {
 
   void Record(LifecycleKind kind, const Node* n, Json data) {
     bool task_entry = static_cast<uint8_t>(kind) >= 10;
-    if (task_entry && !options_.record_task_lifecycle && kind != LifecycleKind::kTaskFaulted) return;
+    if (task_entry && !options_.record_task_lifecycle && kind != LifecycleKind::kTaskFaulted)
+      return;
     LifecycleEntry e{kind, now_, {}, {}, 0, std::move(data)};
     if (n && n->task) {
       e.task_ref = n->task->ref;

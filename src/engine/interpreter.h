@@ -34,9 +34,9 @@ struct Transition {
 class Interpreter {
  public:
   struct Options {
-    Json secrets = Json::Object();  // `$secrets`
-    Json runtime = Json::Object();  // `$runtime` ({name, version, metadata})
-    size_t step_budget = 100000;    // local tasks per Advance before yielding
+    Json secrets = Json::Object();      // `$secrets`
+    Json runtime = Json::Object();      // `$runtime` ({name, version, metadata})
+    size_t step_budget = 100000;        // local tasks per Advance before yielding
     bool record_task_lifecycle = true;  // task.* entries (workflow.* are always recorded)
   };
 

@@ -69,9 +69,9 @@ struct Node {
   size_t next = 0;  // for: next item to start
   Json outputs;     // fork / parallel for: outputs by position
   size_t pending = 0;
-  int64_t slot = -1;  // position of this child in its fork / parallel for
-  Json error;         // try: the error being handled
-  Json events;        // listen: consumed events
+  int64_t slot = -1;             // position of this child in its fork / parallel for
+  Json error;                    // try: the error being handled
+  Json events;                   // listen: consumed events
   std::vector<uint8_t> matched;  // listen all: which filters matched
 
   // Scoped variables bound here for every descendant ($item, $index, $error, ...).

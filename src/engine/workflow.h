@@ -32,7 +32,18 @@ struct ValueTemplate {
 };
 
 enum class TaskType : uint8_t {
-  kCall, kDo, kEmit, kFor, kFork, kListen, kRaise, kRun, kSet, kSwitch, kTry, kWait,
+  kCall,
+  kDo,
+  kEmit,
+  kFor,
+  kFork,
+  kListen,
+  kRaise,
+  kRun,
+  kSet,
+  kSwitch,
+  kTry,
+  kWait,
 };
 const char* TaskTypeName(TaskType type);
 
@@ -61,11 +72,11 @@ struct RetryPolicy {
   std::optional<expr::ExprId> except_when;
   int64_t delay_ms = 0;
   enum class Backoff : uint8_t { kConstant, kLinear, kExponential } backoff = Backoff::kConstant;
-  double multiplier = 2;       // exponential (baton extension)
-  int64_t increment_ms = -1;   // linear (baton extension); -1 = `delay`
-  int64_t max_delay_ms = -1;   // exponential cap (baton extension); -1 = none
-  int64_t max_retries = -1;    // limit.attempt.count; -1 = unlimited
-  int64_t limit_ms = -1;       // limit.duration: total window; -1 = none
+  double multiplier = 2;          // exponential (baton extension)
+  int64_t increment_ms = -1;      // linear (baton extension); -1 = `delay`
+  int64_t max_delay_ms = -1;      // exponential cap (baton extension); -1 = none
+  int64_t max_retries = -1;       // limit.attempt.count; -1 = unlimited
+  int64_t limit_ms = -1;          // limit.duration: total window; -1 = none
   int64_t attempt_limit_ms = -1;  // limit.attempt.duration: per-attempt cap; -1 = none
   int64_t jitter_from_ms = 0;
   int64_t jitter_to_ms = 0;
@@ -109,9 +120,10 @@ struct TaskDef {
   FlowTarget then;
 
   // Kind-specific.
-  std::string call_kind;       // call: http/openapi/grpc/...; run: shell/script/workflow/container
-  ValueTemplate args;          // call `with`, run process object, set value, emit event, raise error, wait duration
-  TaskList children;           // do, for.do, try, fork branches
+  std::string call_kind;  // call: http/openapi/grpc/...; run: shell/script/workflow/container
+  ValueTemplate
+      args;  // call `with`, run process object, set value, emit event, raise error, wait duration
+  TaskList children;                  // do, for.do, try, fork branches
   std::unique_ptr<TaskDef> function;  // call of a use.functions entry
   // for
   std::optional<expr::ExprId> for_in;
@@ -152,8 +164,8 @@ struct CompiledWorkflow {
 // Compiles a validated document. Problems (expressions that do not compile, bad schemas,
 // unresolvable references) are returned as diagnostics with JSON pointers; on any, the
 // result is an error whose message joins them.
-Result<std::shared_ptr<const CompiledWorkflow>> Compile(const model::Document& doc,
-                                                        std::vector<model::Diagnostic>* diagnostics);
+Result<std::shared_ptr<const CompiledWorkflow>> Compile(
+    const model::Document& doc, std::vector<model::Diagnostic>* diagnostics);
 
 }  // namespace baton::engine
 

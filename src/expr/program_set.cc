@@ -22,14 +22,15 @@ constexpr const char* kArgNames[kArgCount] = {
     "context", "input", "output", "secrets", "task", "workflow", "runtime", "authorization",
 };
 
-// Starts every program. `env`/`$ENV` would expose the process environment, and `builtins`
+// Starts every program. `env`/`$ENV` would expose the process environment (`$ENV` is hidden
+// in AppendLeaf), and `builtins`
 // returns a constant too large for DetachFromProgram's bound: the shadow builds it afresh.
 // `__baton_leaf(f)` runs each expression as a closure, so that its variables live in a
 // frame of their own: jq 1.6 initialises and frees every local of a frame at each call, and
 // the top-level frame would otherwise hold the locals of all the expressions.
 constexpr std::string_view kPrelude =
     "def env: {}; def __baton_builtins: builtins; def builtins: [__baton_builtins[]]; "
-    "def __baton_leaf(f): f; {} as $ENV | .[0] as $__i |\n";
+    "def __baton_leaf(f): f; .[0] as $__i |\n";
 
 // Bounds the weight of the constants an expression can reach besides its own literals:
 // `$__loc__`, `""`, `{}` and the strings of jq's builtin library (the longest is 38 bytes).
@@ -179,6 +180,9 @@ struct ProgramSet::Impl {
   void AppendLeaf(ExprId id, bool wrap, std::string* out) const {
     const Expr& e = exprs[id];
     if (wrap) out->append("__baton_leaf(");
+    // `$ENV` is hidden per expression, only where it is mentioned: binding it costs an
+    // object allocation on every evaluation.
+    if (e.text.find("$ENV") != std::string::npos) out->append("{} as $ENV | ");
     for (size_t i = 0; i < e.vars.size(); ++i) {
       out->append(".[").append(std::to_string(i + 2)).append("] as $").append(e.vars[i].name);
       out->append(" | ");
@@ -369,6 +373,13 @@ Result<Json> ProgramSet::Evaluate(ExprId id, const Json& data, const Bindings& b
       jv_free(result);  // No result at all.
     }
     result = jv_null();
+  }
+  if (single_threaded_ && !halted) {
+    if (error) {
+      jv_free(result);
+      return Status::InvalidArgument(std::move(*error));
+    }
+    return Json::Adopt(result);
   }
   // Restart on null so the state drops its references to this evaluation's values (they
   // belong to the caller's thread), then detach the result from the program's constants.

@@ -105,7 +105,7 @@ struct LocalRunner::Impl {
   std::unordered_map<uint64_t, ActivityRef> activities;  // global id → where it belongs
   uint64_t next_global = 1;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
-  std::set<std::pair<uint64_t, uint64_t>> live_timers;  // (instance, timer id)
+  std::set<std::pair<uint64_t, uint64_t>> live_timers;     // (instance, timer id)
   std::deque<std::pair<uint64_t, engine::Event>> pending;  // events to apply, in order
   std::mt19937_64 rng{std::random_device{}()};
   RunResult result;
@@ -127,7 +127,8 @@ struct LocalRunner::Impl {
     std::shared_ptr<const engine::CompiledWorkflow> best;
     std::string prefix = ns + "/" + name + "/";
     for (auto& [key, wf] : catalog) {
-      if (key.rfind(prefix, 0) == 0 && (!best || VersionLess(best->version, wf->version))) best = wf;
+      if (key.rfind(prefix, 0) == 0 && (!best || VersionLess(best->version, wf->version)))
+        best = wf;
     }
     return best;
   }
@@ -192,12 +193,12 @@ struct LocalRunner::Impl {
     executors::Executor* ex = registry.Find(c.kind);
     if (!ex) {
       pending.emplace_back(
-          key, engine::Event{NowMillis(),
-                             engine::TaskFailed{c.activity_id,
-                                                engine::MakeError(engine::ErrorKind::kRuntime, 501,
-                                                                  "Not supported",
-                                                                  "no executor for '" + c.kind + "'",
-                                                                  c.task_ref)}});
+          key,
+          engine::Event{NowMillis(),
+                        engine::TaskFailed{
+                            c.activity_id,
+                            engine::MakeError(engine::ErrorKind::kRuntime, 501, "Not supported",
+                                              "no executor for '" + c.kind + "'", c.task_ref)}});
       return;
     }
     uint64_t global = next_global++;
@@ -218,24 +219,24 @@ struct LocalRunner::Impl {
     if (!wf) {
       pending.emplace_back(
           key, engine::Event{NowMillis(),
-                             engine::TaskFailed{c.activity_id,
-                                                engine::MakeError(
-                                                    engine::ErrorKind::kConfiguration, 404,
-                                                    "Workflow not found",
-                                                    "no workflow " + c.namespace_ + "/" + c.name +
-                                                        ":" + c.version + " in the catalog",
-                                                    c.task_ref)}});
+                             engine::TaskFailed{
+                                 c.activity_id,
+                                 engine::MakeError(engine::ErrorKind::kConfiguration, 404,
+                                                   "Workflow not found",
+                                                   "no workflow " + c.namespace_ + "/" + c.name +
+                                                       ":" + c.version + " in the catalog",
+                                                   c.task_ref)}});
       return;
     }
     int depth = instances.at(key).depth + 1;
     if (depth > 64) {
       pending.emplace_back(
-          key, engine::Event{NowMillis(),
-                             engine::TaskFailed{c.activity_id,
-                                                engine::MakeError(engine::ErrorKind::kRuntime, 508,
-                                                                  "Too deep",
-                                                                  "sub-workflows nest deeper than 64",
-                                                                  c.task_ref)}});
+          key,
+          engine::Event{NowMillis(),
+                        engine::TaskFailed{
+                            c.activity_id,
+                            engine::MakeError(engine::ErrorKind::kRuntime, 508, "Too deep",
+                                              "sub-workflows nest deeper than 64", c.task_ref)}});
       return;
     }
     StartInstance(wf, c.input, depth, key, c.activity_id, c.await);
@@ -250,7 +251,8 @@ struct LocalRunner::Impl {
     // Children started for this activity are cancelled too.
     for (auto& [key, inst] : instances) {
       if (inst.parent_activity == c.activity_id && !engine::IsTerminal(inst.state.status)) {
-        pending.emplace_back(key, engine::Event{NowMillis(), engine::CancelRequested{"parent cancelled the task"}});
+        pending.emplace_back(
+            key, engine::Event{NowMillis(), engine::CancelRequested{"parent cancelled the task"}});
       }
     }
   }
@@ -275,6 +277,9 @@ struct LocalRunner::Impl {
   void Do(uint64_t, engine::Unsubscribe&) {}
 
   Result<RunResult> RunToEnd(std::shared_ptr<const engine::CompiledWorkflow> wf) {
+    // Every evaluation happens on this thread (executors get deep copies).
+    wf->programs->SetSingleThreaded(true);
+    for (auto& [key, child] : catalog) child->programs->SetSingleThreaded(true);
     uint64_t top = StartInstance(std::move(wf), options.input, 0, 0, 0, true);
     engine::Millis deadline = options.deadline_ms > 0 ? NowMillis() + options.deadline_ms : 0;
     bool cancel_sent = false;
@@ -289,21 +294,24 @@ struct LocalRunner::Impl {
       if (engine::IsTerminal(t.state.status)) break;
       // Wait for a result, a due timer, cancellation or the deadline.
       engine::Millis now = NowMillis();
-      while (!timers.empty() && !live_timers.count({timers.top().instance, timers.top().timer_id})) {
+      while (!timers.empty() &&
+             !live_timers.count({timers.top().instance, timers.top().timer_id})) {
         timers.pop();
       }
       if (!timers.empty() && timers.top().due <= now) {
         Timer timer = timers.top();
         timers.pop();
         live_timers.erase({timer.instance, timer.timer_id});
-        pending.emplace_back(timer.instance, engine::Event{now, engine::TimerFired{timer.timer_id}});
+        pending.emplace_back(timer.instance,
+                             engine::Event{now, engine::TimerFired{timer.timer_id}});
         continue;
       }
       engine::Millis wake = timers.empty() ? now + 1000 : timers.top().due;
       if (deadline && deadline < wake) wake = deadline;
       std::unique_lock<std::mutex> lock(inbox->mu);
       if (inbox->results.empty() && !inbox->cancel) {
-        inbox->cv.wait_for(lock, std::chrono::milliseconds(std::max<engine::Millis>(0, wake - now)));
+        inbox->cv.wait_for(lock,
+                           std::chrono::milliseconds(std::max<engine::Millis>(0, wake - now)));
       }
       bool cancel = inbox->cancel;
       auto results = std::move(inbox->results);
@@ -334,9 +342,10 @@ struct LocalRunner::Impl {
         cancel_sent = true;
         for (auto& [key, inst] : instances) {
           if (!engine::IsTerminal(inst.state.status)) {
-            pending.emplace_back(key, engine::Event{NowMillis(), engine::CancelRequested{
-                                                                     deadline_hit ? "deadline exceeded"
-                                                                                  : "cancelled by the user"}});
+            pending.emplace_back(
+                key, engine::Event{NowMillis(), engine::CancelRequested{
+                                                    deadline_hit ? "deadline exceeded"
+                                                                 : "cancelled by the user"}});
           }
         }
       }

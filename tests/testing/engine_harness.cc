@@ -50,8 +50,9 @@ void EngineHarness::Apply(engine::EventBody body) {
             activities_.push_back(a);
             Reply r = responder_(a);
             if (r.never) return;
-            engine::EventBody result = r.ok ? engine::EventBody(engine::TaskSucceeded{c.activity_id, r.value})
-                                            : engine::EventBody(engine::TaskFailed{c.activity_id, r.value});
+            engine::EventBody result =
+                r.ok ? engine::EventBody(engine::TaskSucceeded{c.activity_id, r.value})
+                     : engine::EventBody(engine::TaskFailed{c.activity_id, r.value});
             scheduled_.emplace(now_ + r.delay_ms, std::move(result));
           } else if constexpr (std::is_same_v<T, engine::StartTimer>) {
             timers_[c.timer_id] = c.due_at;
@@ -73,8 +74,9 @@ void EngineHarness::Apply(engine::EventBody body) {
             activities_.push_back(a);
             Reply r = responder_(a);
             if (r.never) return;
-            engine::EventBody result = r.ok ? engine::EventBody(engine::TaskSucceeded{c.activity_id, r.value})
-                                            : engine::EventBody(engine::TaskFailed{c.activity_id, r.value});
+            engine::EventBody result =
+                r.ok ? engine::EventBody(engine::TaskSucceeded{c.activity_id, r.value})
+                     : engine::EventBody(engine::TaskFailed{c.activity_id, r.value});
             scheduled_.emplace(now_ + r.delay_ms, std::move(result));
           }
         },

@@ -32,7 +32,9 @@ struct Reply {
   engine::Millis delay_ms = 0;  // answer after this much fake time
   bool never = false;           // never answer (to test timeouts/cancellation)
   static Reply Ok(Json v, engine::Millis delay = 0) { return {true, std::move(v), delay, false}; }
-  static Reply Fail(Json e, engine::Millis delay = 0) { return {false, std::move(e), delay, false}; }
+  static Reply Fail(Json e, engine::Millis delay = 0) {
+    return {false, std::move(e), delay, false};
+  }
   static Reply Never() { return {true, Json(), 0, true}; }
 };
 
@@ -76,7 +78,7 @@ class EngineHarness {
   Responder responder_;
   engine::Millis now_ = 1000000;
   std::multimap<engine::Millis, engine::EventBody> scheduled_;  // future events
-  std::map<uint64_t, engine::Millis> timers_;                    // live timers
+  std::map<uint64_t, engine::Millis> timers_;                   // live timers
   std::vector<engine::LifecycleEntry> lifecycle_;
   std::vector<Activity> activities_;
   std::vector<Json> published_;

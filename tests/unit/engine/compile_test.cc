@@ -1,7 +1,7 @@
 // Compile-time checks of engine::Compile: expression errors and flow directives.
-#include "engine/workflow.h"
-
 #include <gtest/gtest.h>
+
+#include "engine/workflow.h"
 
 namespace baton::engine {
 namespace {

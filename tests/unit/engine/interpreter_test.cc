@@ -1,10 +1,10 @@
 // Behaviour of the pure interpreter, driven through the real engine with a fake clock.
 #include "engine/interpreter.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "engine/error.h"
 #include "testing/engine_harness.h"
@@ -290,7 +290,8 @@ TEST(InterpreterTest, ForkCollectsBranchOutputsInDeclarationOrder) {
               set: {local: true}
 )"));
   h.set_responder([](const Activity& a) {
-    return a.task_name == "slow" ? Reply::Ok(Json::String("s"), 50) : Reply::Ok(Json::String("f"), 5);
+    return a.task_name == "slow" ? Reply::Ok(Json::String("s"), 50)
+                                 : Reply::Ok(Json::String("f"), 5);
   });
   h.Run();
   EXPECT_EQ(h.output(), J(R"(["s", "f", {"local": true}])"));
@@ -318,8 +319,8 @@ TEST(InterpreterTest, CompetingForkFirstCompletedBranchCancelsTheOthers) {
   EXPECT_EQ(h.cancelled_activities().size(), 1u);
   bool slow_cancelled = false;
   for (const auto& e : h.lifecycle()) {
-    slow_cancelled = slow_cancelled ||
-                     (e.kind == LifecycleKind::kTaskCancelled && e.task_name == "slow");
+    slow_cancelled =
+        slow_cancelled || (e.kind == LifecycleKind::kTaskCancelled && e.task_name == "slow");
   }
   EXPECT_TRUE(slow_cancelled);
 }
@@ -394,9 +395,7 @@ std::string TryDoc(const std::string& backoff) {
   return Doc(s);
 }
 
-Json Unavailable() {
-  return MakeError(ErrorKind::kCommunication, 503, "HTTP 503", "unavailable");
-}
+Json Unavailable() { return MakeError(ErrorKind::kCommunication, 503, "HTTP 503", "unavailable"); }
 
 TEST(InterpreterTest, RetriesWithConstantLinearAndExponentialBackoff) {
   struct Case {
@@ -417,7 +416,8 @@ TEST(InterpreterTest, RetriesWithConstantLinearAndExponentialBackoff) {
     EXPECT_EQ(h.status(), "completed");
     EXPECT_EQ(h.activities().size(), 4u);  // first run + 3 retries
     EXPECT_EQ(h.timer_delays(), c.delays);
-    EXPECT_EQ(h.output(), J(R"({"handledStatus": 503, "handledInstance": "/do/0/attempt/try/0/op"})"));
+    EXPECT_EQ(h.output(),
+              J(R"({"handledStatus": 503, "handledInstance": "/do/0/attempt/try/0/op"})"));
     // Each attempt has its own stable idempotency key.
     std::set<std::string> keys;
     for (const auto& a : h.activities()) keys.insert(a.idempotency_key);

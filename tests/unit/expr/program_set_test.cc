@@ -409,6 +409,35 @@ TEST(ProgramSetTest, EmptySetCompiles) {
   EXPECT_EQ(set.size(), 0u);
 }
 
+TEST(ProgramSetTest, SingleThreadedModeGivesTheSameResults) {
+  ProgramSet set;
+  set.SetSingleThreaded(true);
+  ExprId object = set.Add(R"jq({a: (.x + 1), s: "lit", l: [1, "two"]})jq", {});
+  ExprId many = set.Add("range(1000000)", {});
+  ExprId failing = set.Add(R"jq(error("boom"))jq", {});
+  ExprId halting = set.Add(R"jq("stop" | halt_error)jq", {});
+  ExprId none = set.Add("empty", {});
+  ExprId pass = set.Add(".", {});
+  ASSERT_TRUE(CompileOk(&set).ok());
+  Json data = J(R"({"x": 1})");
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Eval(set, object, data), R"({"a":2,"s":"lit","l":[1,"two"]})");
+    EXPECT_EQ(Eval(set, many, data), "0");
+    EXPECT_EQ(Eval(set, failing, data), "error: boom");
+    EXPECT_EQ(Eval(set, halting, data), "error: stop");
+    EXPECT_EQ(Eval(set, none, data), "null");
+  }
+  // Results may share storage with the program; changing them must not change it.
+  Result<Json> r = set.Evaluate(object, data, {});
+  ASSERT_TRUE(r.ok());
+  Json changed = *r;
+  changed.Set("s", Json::String("changed"));
+  EXPECT_EQ(Eval(set, object, data), R"({"a":2,"s":"lit","l":[1,"two"]})");
+  EXPECT_EQ(Eval(set, pass, data), R"({"x":1})");
+  // The last evaluation's values are still referenced by the state; LeakSanitizer checks
+  // that destroying the set releases them.
+}
+
 TEST(ProgramSetTest, ResultsDoNotChangeTheInputs) {
   ProgramSet set;
   ExprId id = set.Add(".a = 2 | .b += [3]", {});
