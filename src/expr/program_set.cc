@@ -22,9 +22,9 @@ constexpr const char* kArgNames[kArgCount] = {
     "context", "input", "output", "secrets", "task", "workflow", "runtime", "authorization",
 };
 
-// Starts every program. `env`/`$ENV` would expose the process environment (`$ENV` is hidden
-// in AppendLeaf), and `builtins`
-// returns a constant too large for DetachFromProgram's bound: the shadow builds it afresh.
+// Starts every program. `env` would expose the process environment (`$ENV` is hidden in
+// AppendLeaf), and `builtins` returns a constant too large for DetachFromProgram's bound:
+// the shadow builds it afresh.
 // `__baton_leaf(f)` runs each expression as a closure, so that its variables live in a
 // frame of their own: jq 1.6 initialises and frees every local of a frame at each call, and
 // the top-level frame would otherwise hold the locals of all the expressions.
@@ -180,9 +180,11 @@ struct ProgramSet::Impl {
   void AppendLeaf(ExprId id, bool wrap, std::string* out) const {
     const Expr& e = exprs[id];
     if (wrap) out->append("__baton_leaf(");
-    // `$ENV` is hidden per expression, only where it is mentioned: binding it costs an
-    // object allocation on every evaluation.
-    if (e.text.find("$ENV") != std::string::npos) out->append("{} as $ENV | ");
+    // `$ENV` is hidden per expression, only where it may be mentioned: binding it costs a
+    // few instructions on every evaluation. The test is on the bare name, not on "$ENV":
+    // jq 1.6 also reads `$ ENV` and `$ # comment` + newline + `ENV` as the variable, and an
+    // unbound `$ENV` is the whole process environment.
+    if (e.text.find("ENV") != std::string::npos) out->append("{} as $ENV | ");
     for (size_t i = 0; i < e.vars.size(); ++i) {
       out->append(".[").append(std::to_string(i + 2)).append("] as $").append(e.vars[i].name);
       out->append(" | ");

@@ -824,3 +824,60 @@ TEST(BackoffTest, DelaysPerKind) {
 
 }  // namespace
 }  // namespace baton::engine
+
+namespace baton::engine {
+namespace {
+
+TEST(InterpreterTest, ParallelForFansOutTenThousandItems) {
+  EngineHarness h(Doc(R"(do:
+  - fan:
+      for:
+        each: n
+        in: ${ [range(0; 10000)] }
+        concurrency: 100
+      do:
+        - work:
+            call: http
+            with:
+              method: get
+              endpoint: http://svc/{n}
+            input:
+              from: '${ {n: $n} }'
+            output:
+              as: ${ . + $n }
+)"));
+  h.set_responder([](const Activity&) { return Reply::Ok(Json::Number(1), 10); });
+  h.Run();
+  ASSERT_EQ(h.status(), "completed");
+  ASSERT_EQ(h.output().size(), 10000u);
+  EXPECT_EQ(h.output().At(0), Json::Number(1));
+  EXPECT_EQ(h.output().At(9999), Json::Number(10000));
+  EXPECT_EQ(h.activities().size(), 10000u);
+  // 100 at a time, 10 ms each: 100 waves.
+  EXPECT_EQ(h.now(), 1000000 + 100 * 10);
+}
+
+TEST(LifecycleTest, EntriesBecomeSpecCloudEvents) {
+  EngineHarness h(Doc(R"(do:
+  - a:
+      set: {v: 1}
+)"));
+  h.Run();
+  ASSERT_GE(h.lifecycle().size(), 4u);
+  const LifecycleEntry& started = h.lifecycle()[1];
+  ASSERT_EQ(started.kind, LifecycleKind::kTaskStarted);
+  Json ce = ToCloudEvent(started, "t-test-instance.test", "id-1");
+  EXPECT_EQ(ce.Get("type"), Json::String("io.serverlessworkflow.task.started.v1"));
+  EXPECT_EQ(ce.Get("specversion"), Json::String("1.0"));
+  EXPECT_EQ(ce.Get("data").Get("task"), Json::String("/do/0/a"));
+  EXPECT_EQ(ce.Get("data").Get("workflow"), Json::String("t-test-instance.test"));
+  EXPECT_TRUE(ce.Get("data").Get("startedAt").IsString());
+  const LifecycleEntry& done = h.lifecycle().back();
+  ASSERT_EQ(done.kind, LifecycleKind::kWorkflowCompleted);
+  Json wf = ToCloudEvent(done, "t-test-instance.test", "id-2");
+  EXPECT_EQ(wf.Get("type"), Json::String("io.serverlessworkflow.workflow.completed.v1"));
+  EXPECT_EQ(wf.Get("data").Get("output"), J(R"({"v": 1})"));
+}
+
+}  // namespace
+}  // namespace baton::engine

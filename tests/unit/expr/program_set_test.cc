@@ -315,6 +315,10 @@ TEST(ProgramSetTest, EnvironmentIsHidden) {
   EXPECT_EQ(EvalOne("env"), "{}");
   EXPECT_EQ(EvalOne("$ENV"), "{}");
   EXPECT_EQ(EvalOne("$ENV.PATH"), "null");
+  // jq 1.6 accepts blanks and comments between `$` and the name.
+  EXPECT_EQ(EvalOne("$ ENV"), "{}");
+  EXPECT_EQ(EvalOne("$ # hidden?\nENV | length"), "0");
+  EXPECT_EQ(EvalOne(R"jq("\($ENV)")jq"), R"jq("{}")jq");
   EXPECT_EQ(EvalOne("env.PATH"), "null");
 }
 
