@@ -808,18 +808,26 @@ class Run {
 
   Result<bool> Catches(Node& n, const CatchDef& c, const Json& error) {
     if (!ErrorMatches(c.errors_with, error)) return false;
-    if (!c.when && !c.except_when) return true;
+    return ErrorGuard(n, c.as, error, c.when, c.except_when, "/catch");
+  }
+
+  // `when` true (if given) and `exceptWhen` false (if given), evaluated on the error with the
+  // error also bound to `$<as>`: the shared rule of catch and retry policies.
+  Result<bool> ErrorGuard(Node& n, const std::string& as, const Json& error,
+                          const std::optional<expr::ExprId>& when,
+                          const std::optional<expr::ExprId>& except_when, const char* where) {
+    if (!when && !except_when) return true;
     Node holder;
-    holder.vars.emplace_back(c.as, error);
+    holder.vars.emplace_back(as, error);
     ScopeGuard scope(*this, holder);
-    if (c.when) {
-      auto r = Eval(*c.when, error, &n, &n.input, nullptr, n.task->ref + "/catch/when");
+    if (when) {
+      auto r = Eval(*when, error, &n, &n.input, nullptr, n.task->ref + where + "/when");
       if (!r.ok()) return r.status();
       if (!r->Truthy()) return false;
     }
-    if (c.except_when) {
+    if (except_when) {
       auto r =
-          Eval(*c.except_when, error, &n, &n.input, nullptr, n.task->ref + "/catch/exceptWhen");
+          Eval(*except_when, error, &n, &n.input, nullptr, n.task->ref + where + "/exceptWhen");
       if (!r.ok()) return r.status();
       if (r->Truthy()) return false;
     }
@@ -829,22 +837,10 @@ class Run {
   // The delay before the next attempt, or -1 when the policy allows no more.
   Result<int64_t> RetryDelay(Node& n, const RetryPolicy& p, const Json& error) {
     if (p.max_retries >= 0 && n.attempt >= p.max_retries) return int64_t{-1};
-    if (p.when || p.except_when) {
-      Node holder;
-      holder.vars.emplace_back(n.task->catch_def->as, error);
-      ScopeGuard scope(*this, holder);
-      if (p.when) {
-        auto r = Eval(*p.when, error, &n, &n.input, nullptr, n.task->ref + "/catch/retry/when");
-        if (!r.ok()) return r.status();
-        if (!r->Truthy()) return int64_t{-1};
-      }
-      if (p.except_when) {
-        auto r = Eval(*p.except_when, error, &n, &n.input, nullptr,
-                      n.task->ref + "/catch/retry/exceptWhen");
-        if (!r.ok()) return r.status();
-        if (r->Truthy()) return int64_t{-1};
-      }
-    }
+    auto allowed =
+        ErrorGuard(n, n.task->catch_def->as, error, p.when, p.except_when, "/catch/retry");
+    if (!allowed.ok()) return allowed.status();
+    if (!*allowed) return int64_t{-1};
     int64_t delay = BackoffDelay(p, n.attempt + 1);
     if (p.jitter_to_ms > p.jitter_from_ms) {
       uint64_t span = static_cast<uint64_t>(p.jitter_to_ms - p.jitter_from_ms) + 1;
