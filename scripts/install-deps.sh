@@ -17,7 +17,7 @@ PACKAGES=(
   libjq-dev libonig-dev libyaml-cpp-dev libcurl4-openssl-dev libvalijson-dev libcli11-dev
   nlohmann-json3-dev libboost1.81-dev libsqlite3-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev jq json-schema-test-suite
   # clang side: formatting, lint, fuzzing/LeakSanitizer runtime
   clang clang-format clang-tidy libclang-rt-14-dev
 )
