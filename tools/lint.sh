@@ -10,7 +10,8 @@
 #   -j N, --jobs N      parallel clang-tidy processes (default $BATON_JOBS, else 2)
 #   --fix               apply clang-tidy's fixes (then run tools/format.sh --fix)
 #
-# Headers are checked through the .cc files that include them (HeaderFilterRegex).
+# Headers are checked through the .cc files that include them (HeaderFilterRegex). GCC-only
+# warning flags in the database are ignored (-Wno-unknown-warning-option).
 # Environment: CLANG_TIDY names the binary (default: clang-tidy-14, else clang-tidy).
 set -euo pipefail
 
@@ -107,7 +108,8 @@ export fix_flag
 # One clang-tidy per file, each into its own log so that parallel output does not interleave.
 # shellcheck disable=SC2016  # expanded by the worker shell, not here
 worker='
-  if ! "$tidy" -p "$build_dir" --quiet $fix_flag "$2" >"$logs/$1.log" 2>&1; then
+  if ! "$tidy" -p "$build_dir" --quiet --extra-arg=-Wno-unknown-warning-option $fix_flag \
+      "$2" >"$logs/$1.log" 2>&1; then
     touch "$logs/$1.failed"
   fi'
 i=0
@@ -118,13 +120,19 @@ done | xargs -0 -n 2 -P "$jobs" bash -c "$worker" _ || true
 
 failed=0
 for ((n = 0; n < ${#targets[@]}; n++)); do
-  # clang-tidy prints "N warnings generated." for warnings it then filters out: drop that.
-  grep -vE '^[0-9]+ (warning|error)s? (and [0-9]+ (warning|error)s? )?generated\.$' \
-    "$logs/$n.log" || true
   if [[ -e "$logs/$n.failed" ]]; then
     failed=$((failed + 1))
   fi
 done
+# Print each finding once: a header's finding is otherwise repeated for every .cc that
+# includes it. Also drop clang-tidy's "N warnings generated." for warnings it filtered out.
+for ((n = 0; n < ${#targets[@]}; n++)); do
+  cat "$logs/$n.log"
+done | awk '
+  /^[0-9]+ (warning|error)s? (and [0-9]+ (warning|error)s? )?generated\.$/ { next }
+  /^[^ ].*:[0-9]+:[0-9]+: (error|warning|note): / { show = !seen[$0]++ }
+  show { print }
+  BEGIN { show = 1 }'
 
 if [[ $failed -gt 0 ]]; then
   echo "lint.sh: clang-tidy reported errors in $failed of ${#targets[@]} file(s)"
