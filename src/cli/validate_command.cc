@@ -1,9 +1,8 @@
 #include "cli/validate_command.h"
 
-#include <algorithm>
 #include <cstdio>
-#include <tuple>
 
+#include "engine/check.h"
 #include "engine/workflow.h"
 
 namespace baton::cli {
@@ -17,27 +16,11 @@ std::optional<ValidDocument> LoadValidDocument(const std::string& path, bool str
   }
   model::ValidateOptions options;
   options.strict = strict;
-  std::vector<model::Diagnostic> diagnostics = model::Validate(*doc, options);
-  bool errors = false;
-  for (const auto& d : diagnostics) errors = errors || !d.is_warning;
-  std::shared_ptr<const engine::CompiledWorkflow> workflow;
-  // Expressions are compiled even when the structure has problems, so that one run reports
-  // everything; then only expression problems are kept (the rest would repeat the validator).
-  std::vector<model::Diagnostic> compile;
-  auto compiled = engine::Compile(*doc, &compile);
-  if (compiled.ok() && !errors) workflow = *compiled;
-  for (auto& d : compile) {
-    if (errors && d.message.rfind("invalid jq expression", 0) != 0) continue;
-    errors = errors || !d.is_warning;
-    diagnostics.push_back(std::move(d));
-  }
-  std::stable_sort(diagnostics.begin(), diagnostics.end(),
-                   [](const model::Diagnostic& a, const model::Diagnostic& b) {
-                     return std::tie(a.position.line, a.position.column) <
-                            std::tie(b.position.line, b.position.column);
-                   });
+  std::vector<model::Diagnostic> diagnostics;
+  std::shared_ptr<const engine::CompiledWorkflow> workflow =
+      engine::CheckAndCompile(*doc, options, &diagnostics);
   for (const auto& d : diagnostics) problems->push_back(d.ToString());
-  if (errors || !workflow) return std::nullopt;
+  if (!workflow) return std::nullopt;
   return ValidDocument{std::move(doc).value(), std::move(workflow)};
 }
 

@@ -34,6 +34,10 @@ inline bool IsTerminal(WorkflowStatus s) {
          s == WorkflowStatus::kCompleted;
 }
 
+// Persisted field by field by engine/codec.cc (snapshots of the durable server). A new field
+// must be written and read there too: a static_assert on the number of fields fails until the
+// codec is updated. Type, Phase and Inbox values are persisted: do not renumber; Phase must
+// stay below 16 and Inbox below 8 (they share a byte).
 struct Node {
   enum class Type : uint8_t { kList, kTask };
   enum class Phase : uint8_t {
@@ -84,6 +88,7 @@ struct Node {
   std::vector<Json> queued_events;  // listen
 };
 
+// Persisted by engine/codec.cc like Node (same rule for new fields).
 struct InstanceState {
   std::string instance_id;
   WorkflowStatus status = WorkflowStatus::kPending;

@@ -6,9 +6,12 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
+#include <system_error>
 #include <unordered_map>
 
 #include "base/check.h"
@@ -101,18 +104,26 @@ jv NoMoreInput(jq_state*, void*) {
 void OutOfMemory(void*) {}
 
 // jq 1.6 reads $HOME/.jq on every compile and puts it in front of the program, so a stray
-// file there could break or change every workflow. HOME is unset for the duration of the
-// compile (slurp_lib ignores a missing HOME). setenv/unsetenv are not thread-safe with
-// respect to getenv: a thread that reads the environment during a compile may see HOME
-// missing (or worse). Compiles happen when documents are loaded, not on the hot path, and
-// are serialised among themselves by this mutex.
+// file there could break or change every workflow. When that file exists, HOME is unset for
+// the duration of the compile (slurp_lib ignores a missing HOME). setenv/unsetenv are not
+// thread-safe with respect to getenv: a thread that reads the environment during a compile
+// may see HOME missing (or worse). Since worker threads compile their own states on their
+// first evaluation of a document (see ProgramSet), compiles also happen at run time, so the
+// environment is left alone when there is no file to hide: run the service with a HOME
+// that has no .jq (IMPLEMENTERS-NOTES §4) and no compile ever touches it. (A .jq created
+// between the check and jq's read would be used by that one compile.) Compiles are
+// serialised among themselves by this mutex, as they always were.
 class HomeHidden {
  public:
   HomeHidden() : lock_(Mutex()) {
-    if (const char* home = std::getenv("HOME")) {
-      saved_ = std::string(home);
-      ::unsetenv("HOME");
-    }
+    const char* home = std::getenv("HOME");
+    if (home == nullptr) return;
+    std::string saved(home);
+    std::error_code error;
+    // The path slurp_lib reads. An error other than "absent" hides HOME, to be safe.
+    if (!std::filesystem::exists(saved + "/.jq", error) && !error) return;
+    saved_ = std::move(saved);
+    ::unsetenv("HOME");
   }
   ~HomeHidden() {
     if (saved_) ::setenv("HOME", saved_->c_str(), 1);
@@ -156,6 +167,131 @@ JqStatePtr CompileJq(const std::string& program, std::string* message) {
   return nullptr;
 }
 
+// One thread's compiled copy of a set's program.
+//
+// `use` lets a set be destroyed (or recompiled) while a thread it abandoned is still inside
+// an evaluation on this state (the server's watchdog gives up on a thread stuck in a
+// never-ending expression): the set marks the state kOrphaned instead of freeing it, and
+// the evaluating thread frees it when (if ever) the evaluation returns. Only the owning
+// thread sets kBusy and kIdle.
+enum class StateUse : uint8_t { kIdle, kBusy, kOrphaned };
+
+struct ThreadJq {
+  explicit ThreadJq(JqStatePtr state) : jq(std::move(state)) {}
+  JqStatePtr jq;
+  std::atomic<StateUse> use{StateUse::kIdle};
+};
+
+// Gives up the set's ownership of `state`.
+void Abandon(std::unique_ptr<ThreadJq> state) {
+  if (state->use.exchange(StateUse::kOrphaned, std::memory_order_acq_rel) == StateUse::kBusy) {
+    // Still evaluating on its thread, which frees it on the way out (RunOn).
+    static_cast<void>(state.release());
+  }
+}
+
+// Identifies one successful Compile() of one set, process-wide; never reused (2^64).
+std::atomic<uint64_t> g_next_generation{1};
+// Thread ids for ProgramSet's maps; never reused, unlike std::thread::id.
+std::atomic<uint64_t> g_next_thread_id{1};
+
+constinit thread_local uint64_t t_thread_id = 0;
+
+uint64_t ThisThreadId() {
+  if (t_thread_id == 0) t_thread_id = g_next_thread_id.fetch_add(1, std::memory_order_relaxed);
+  return t_thread_id;
+}
+
+// This thread's last few (generation -> state) lookups. Zero-initialised and trivially
+// destructible: no TLS guard on the hot path and nothing to do at thread exit. An entry of
+// a destroyed or recompiled set keeps a dangling pointer, but its generation never matches
+// again, so the pointer is never read. Four entries: a worker thread usually advances
+// instances of a few documents in turn.
+struct ThreadCache {
+  static constexpr size_t kSize = 4;
+  struct Entry {
+    uint64_t generation;
+    ThreadJq* state;
+  };
+  Entry entries[kSize];
+  size_t next_victim;
+};
+constinit thread_local ThreadCache t_cache{};
+
+ThreadJq* CachedState(uint64_t generation) {
+  for (const ThreadCache::Entry& entry : t_cache.entries) {
+    if (entry.generation == generation) return entry.state;
+  }
+  return nullptr;
+}
+
+void CacheState(uint64_t generation, ThreadJq* state) {
+  t_cache.entries[t_cache.next_victim] = {generation, state};
+  t_cache.next_victim = (t_cache.next_victim + 1) % ThreadCache::kSize;
+}
+
+// Evaluates `input` on `jq` and returns the first result (see ProgramSet::Evaluate).
+Result<Json> RunOnState(jq_state* jq, jv input, size_t max_constant_weight, bool single_threaded) {
+  jq_start(jq, input, 0);
+  jv result = jq_next(jq);
+  std::optional<std::string> error;
+  bool halted = jq_halted(jq);
+  if (halted) {
+    // halt_error: its input is the message. A bare `halt` has none.
+    jv message = jq_get_error_message(jq);
+    error = jv_is_valid(message) ? JvToText(message) : std::string("halted");
+    jv_free(message);
+    jv_free(result);
+    result = jv_null();
+  } else if (!jv_is_valid(result)) {
+    if (jv_invalid_has_msg(jv_copy(result))) {
+      jv message = jv_invalid_get_msg(result);
+      error = JvToText(message);
+      if (jv_get_kind(message) != JV_KIND_STRING) error->append(" (not a string)");
+      jv_free(message);
+    } else {
+      jv_free(result);  // No result at all.
+    }
+    result = jv_null();
+  }
+  if (single_threaded && !halted) {
+    if (error) {
+      jv_free(result);
+      return Status::InvalidArgument(std::move(*error));
+    }
+    return Json::Adopt(result);
+  }
+  // Restart on null so the state drops its references to this evaluation's values (they
+  // belong to the caller's thread), then detach the result from the program's constants.
+  jq_start(jq, jv_null(), 0);
+  if (halted) {
+    // jq 1.6's reset frees the halt's exit code and message but keeps them, so every later
+    // reset would free them again. Halting once more with values that own no memory makes
+    // those frees harmless; the restart clears the halt.
+    jq_halt(jq, jv_invalid(), jv_invalid());
+    jq_start(jq, jv_null(), 0);
+  }
+  if (error) {
+    jv_free(result);
+    return Status::InvalidArgument(std::move(*error));
+  }
+  return Json::Adopt(DetachFromProgram(result, max_constant_weight));
+}
+
+// Evaluates `input` on `state`, which belongs to the calling thread. Reads nothing but its
+// arguments: the set that owns `state` may be destroyed meanwhile (see ThreadJq).
+Result<Json> RunOn(ThreadJq* state, jv input, size_t max_constant_weight, bool single_threaded) {
+  // Release: when Abandon sees kBusy, everything Evaluate read from the set before this
+  // point happens-before the set's destruction. (Only an evaluation that started long
+  // before, an abandoned thread's, may overlap the destruction; on x86 this is a plain store.)
+  state->use.store(StateUse::kBusy, std::memory_order_release);
+  Result<Json> result = RunOnState(state->jq.get(), input, max_constant_weight, single_threaded);
+  if (state->use.exchange(StateUse::kIdle, std::memory_order_acq_rel) == StateUse::kOrphaned) {
+    std::unique_ptr<ThreadJq> orphan(state);  // Its set is gone: freeing it is ours to do.
+  }
+  return result;
+}
+
 const Json* FindScoped(const Bindings& bindings, std::string_view name) {
   for (auto it = bindings.scoped.rbegin(); it != bindings.scoped.rend(); ++it) {
     if (it->first == name) return it->second;
@@ -170,9 +306,64 @@ const char* ArgName(Arg arg) { return kArgNames[static_cast<int>(arg)]; }
 struct ProgramSet::Impl {
   std::vector<Expr> exprs;
   std::unordered_map<std::string, ExprId> id_by_key;  // see Add
-  JqStatePtr jq;                                      // guarded by mutex once compiled
   bool compiled = false;
-  mutable std::mutex mutex;
+  // Set by a successful Compile(), for the threads that compile their own state.
+  std::string program;
+  uint64_t generation = 0;  // of the last successful Compile(); 0: none
+  mutable std::mutex states_mutex;
+  // Each thread's state, by ThisThreadId(); guarded by states_mutex.
+  mutable std::unordered_map<uint64_t, std::unique_ptr<ThreadJq>> states;
+
+  ~Impl() { DropStates(); }
+
+  void DropStates() {
+    std::lock_guard<std::mutex> lock(states_mutex);
+    for (auto& [thread_id, state] : states) Abandon(std::move(state));
+    states.clear();
+  }
+
+  // Makes `state` (compiled from `program` on this thread, or null when there is nothing to
+  // evaluate) this thread's state of a new generation.
+  void Publish(std::string compiled_program, JqStatePtr state) {
+    program = std::move(compiled_program);
+    generation = g_next_generation.fetch_add(1, std::memory_order_relaxed);
+    compiled = true;
+    if (state == nullptr) return;
+    auto owned = std::make_unique<ThreadJq>(std::move(state));
+    CacheState(generation, owned.get());
+    std::lock_guard<std::mutex> lock(states_mutex);
+    states[ThisThreadId()] = std::move(owned);
+  }
+
+  // This thread's state when it is not in the thread's cache: from `states`, else compiled
+  // now. Either way it enters the cache.
+  Result<ThreadJq*> FindOrCompileState() const {
+    uint64_t thread_id = ThisThreadId();
+    {
+      std::lock_guard<std::mutex> lock(states_mutex);
+      auto it = states.find(thread_id);
+      if (it != states.end()) {
+        CacheState(generation, it->second.get());
+        return it->second.get();
+      }
+    }
+    // Outside states_mutex: a compile takes up to a few hundred milliseconds, and the other
+    // threads' cache misses should not wait for it. Only this thread adds its own entry.
+    std::string message;
+    JqStatePtr jq = CompileJq(program, &message);
+    if (jq == nullptr) {
+      return Status::Internal("compiling the workflow's expressions for this thread failed: " +
+                              message);
+    }
+    auto owned = std::make_unique<ThreadJq>(std::move(jq));
+    ThreadJq* state = owned.get();
+    {
+      std::lock_guard<std::mutex> lock(states_mutex);
+      states.emplace(thread_id, std::move(owned));
+    }
+    CacheState(generation, state);
+    return state;
+  }
 
   // "__baton_leaf(.[2] as $input | .[3] as $item | .[1] | (TEXT\n))": the newline ends a
   // trailing comment in TEXT, the parentheses keep its `|`, `,` and `as` inside. Without
@@ -297,8 +488,10 @@ Status ProgramSet::Compile(std::vector<CompileError>* errors) {
   std::vector<CompileError> local_errors;
   if (errors == nullptr) errors = &local_errors;
   errors->clear();
-  impl_->jq.reset();
+  impl_->DropStates();
   impl_->compiled = false;
+  impl_->program.clear();
+  impl_->generation = 0;
 
   std::vector<ExprId> candidates;
   for (ExprId id = 0; id < impl_->exprs.size(); ++id) {
@@ -317,14 +510,13 @@ Status ProgramSet::Compile(std::vector<CompileError>* errors) {
     }
   }
 
+  std::string program;
+  JqStatePtr jq;
   if (!candidates.empty()) {
+    program = impl_->Program(candidates);
     std::string message;
-    JqStatePtr jq = CompileJq(impl_->Program(candidates), &message);
-    if (jq == nullptr) {
-      impl_->Bisect(candidates, errors);
-    } else if (errors->empty()) {
-      impl_->jq = std::move(jq);
-    }
+    jq = CompileJq(program, &message);
+    if (jq == nullptr) impl_->Bisect(candidates, errors);
   }
   if (!errors->empty()) {
     std::sort(errors->begin(), errors->end(),
@@ -335,7 +527,7 @@ Status ProgramSet::Compile(std::vector<CompileError>* errors) {
                                    " expressions do not compile; first: `" +
                                    impl_->exprs[first.id].text + "`: " + first.message);
   }
-  impl_->compiled = true;
+  impl_->Publish(std::move(program), std::move(jq));
   return Status::Ok();
 }
 
@@ -343,6 +535,12 @@ Result<Json> ProgramSet::Evaluate(ExprId id, const Json& data, const Bindings& b
   BATON_CHECK(impl_->compiled);
   BATON_CHECK(id < impl_->exprs.size());
   const Expr& e = impl_->exprs[id];
+  ThreadJq* state = CachedState(impl_->generation);  // the hot path: a few compares
+  if (state == nullptr) {
+    Result<ThreadJq*> found = impl_->FindOrCompileState();
+    if (!found.ok()) return found.status();
+    state = *found;
+  }
 
   jv input = jv_array_sized(static_cast<int>(2 + e.vars.size()));
   input = jv_array_append(input, jv_number(id));
@@ -352,52 +550,7 @@ Result<Json> ProgramSet::Evaluate(ExprId id, const Json& data, const Bindings& b
     input = jv_array_append(input, value != nullptr ? value->CopyJv() : jv_null());
   }
 
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  jq_state* jq = impl_->jq.get();
-  jq_start(jq, input, 0);
-  jv result = jq_next(jq);
-  std::optional<std::string> error;
-  bool halted = jq_halted(jq);
-  if (halted) {
-    // halt_error: its input is the message. A bare `halt` has none.
-    jv message = jq_get_error_message(jq);
-    error = jv_is_valid(message) ? JvToText(message) : std::string("halted");
-    jv_free(message);
-    jv_free(result);
-    result = jv_null();
-  } else if (!jv_is_valid(result)) {
-    if (jv_invalid_has_msg(jv_copy(result))) {
-      jv message = jv_invalid_get_msg(result);
-      error = JvToText(message);
-      if (jv_get_kind(message) != JV_KIND_STRING) error->append(" (not a string)");
-      jv_free(message);
-    } else {
-      jv_free(result);  // No result at all.
-    }
-    result = jv_null();
-  }
-  if (single_threaded_ && !halted) {
-    if (error) {
-      jv_free(result);
-      return Status::InvalidArgument(std::move(*error));
-    }
-    return Json::Adopt(result);
-  }
-  // Restart on null so the state drops its references to this evaluation's values (they
-  // belong to the caller's thread), then detach the result from the program's constants.
-  jq_start(jq, jv_null(), 0);
-  if (halted) {
-    // jq 1.6's reset frees the halt's exit code and message but keeps them, so every later
-    // reset would free them again. Halting once more with values that own no memory makes
-    // those frees harmless; the restart clears the halt.
-    jq_halt(jq, jv_invalid(), jv_invalid());
-    jq_start(jq, jv_null(), 0);
-  }
-  if (error) {
-    jv_free(result);
-    return Status::InvalidArgument(std::move(*error));
-  }
-  return Json::Adopt(DetachFromProgram(result, e.max_constant_weight));
+  return RunOn(state, input, e.max_constant_weight, single_threaded_);
 }
 
 bool IsRuntimeExpression(std::string_view s, std::string_view* inner) {

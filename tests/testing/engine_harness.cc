@@ -27,11 +27,14 @@ EngineHarness::EngineHarness(const std::string& yaml, engine::Interpreter::Optio
 void EngineHarness::Apply(engine::EventBody body) {
   if (!wf_) return;
   ++advances_;
-  auto t = interpreter_.Advance(*wf_, std::move(state_), engine::Event{now_, std::move(body)});
+  engine::Event event{now_, std::move(body)};
+  if (event_hook_) event_hook_(event);
+  auto t = interpreter_.Advance(*wf_, std::move(state_), event);
   if (!t.ok()) {
     ADD_FAILURE() << t.status().ToString();
     return;
   }
+  if (transition_hook_) transition_hook_(*wf_, *t);
   state_ = std::move(t->state);
   for (auto& e : t->lifecycle) lifecycle_.push_back(std::move(e));
   for (auto& command : t->commands) {

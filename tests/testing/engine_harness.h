@@ -47,6 +47,17 @@ class EngineHarness {
 
   void set_responder(Responder r) { responder_ = std::move(r); }
 
+  // Hooks around every transition, e.g. to pass everything through the codec as the durable
+  // server does. `EventHook` sees each event before Advance and may replace it;
+  // `TransitionHook` sees each transition before the harness acts on it and may replace its
+  // state, commands and lifecycle entries (the harness continues from what it leaves).
+  using EventHook = std::function<void(engine::Event&)>;
+  using TransitionHook = std::function<void(const engine::CompiledWorkflow&, engine::Transition&)>;
+  void set_event_hook(EventHook hook) { event_hook_ = std::move(hook); }
+  void set_transition_hook(TransitionHook hook) { transition_hook_ = std::move(hook); }
+  // The compiled definition; null when the document did not compile.
+  const engine::CompiledWorkflow* workflow() const { return wf_.get(); }
+
   // Starts at fake time 1,000,000 ms and runs until the instance ends or nothing can happen.
   void Run(Json input = Json::Object());
   // Delivers a CloudEvent (listen) and keeps running.
@@ -76,6 +87,8 @@ class EngineHarness {
   engine::Interpreter interpreter_;
   engine::InstanceState state_;
   Responder responder_;
+  EventHook event_hook_;
+  TransitionHook transition_hook_;
   engine::Millis now_ = 1000000;
   std::multimap<engine::Millis, engine::EventBody> scheduled_;  // future events
   std::map<uint64_t, engine::Millis> timers_;                   // live timers

@@ -150,6 +150,10 @@ struct HttpExecutor::Impl {
     http::EnsureCurlInitialized();
     multi = curl_multi_init();
     BATON_CHECK(multi != nullptr);
+    // Keep-alive connections are reused across calls. curl's default cache holds 4 per
+    // easy handle *in use*, so a burst that ends closes most of them and the next burst
+    // reconnects (measured: 800 new connections for 11,000 calls to one host).
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1024L);
     worker = std::thread([this] { Run(); });
   }
 

@@ -381,6 +381,20 @@ TEST_F(HomeDirTest, DotJqDefinitionsAreNotVisible) {
   EXPECT_EQ(errors[0].message, "from_home/0 is not defined");
 }
 
+// Other threads compile their own state on their first evaluation: HOME is hidden for
+// those compiles too.
+TEST_F(HomeDirTest, ThreadStatesIgnoreDotJq) {
+  ProgramSet set;
+  ExprId id = set.Add(".a + 1", {});
+  ASSERT_TRUE(CompileOk(&set).ok());
+  WriteJqFile("def broken: ((( ;\nthis is not jq at all }}}\n");
+  std::string result;
+  std::thread([&] { result = Eval(set, id, J(R"({"a": 1})")); }).join();
+  EXPECT_EQ(result, "2");
+  ASSERT_NE(std::getenv("HOME"), nullptr);
+  EXPECT_EQ(std::string(std::getenv("HOME")), dir_);
+}
+
 TEST(ProgramSetTest, CompilesThreeHundredExpressions) {
   ProgramSet set;
   std::vector<ExprId> ids;
@@ -451,7 +465,7 @@ TEST(ProgramSetTest, ResultsDoNotChangeTheInputs) {
   EXPECT_EQ(data.Dump(), R"({"a":1,"b":[1]})");
 }
 
-TEST(ProgramSetTest, ConcurrentEvaluationsAreSerialised) {
+TEST(ProgramSetTest, ConcurrentEvaluationsOfOneSet) {
   ProgramSet set;
   ExprId id = set.Add(R"jq({name: "n\(.i)", tags: ["t", .i], copy: .})jq", {});
   ASSERT_TRUE(CompileOk(&set).ok());
