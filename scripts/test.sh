@@ -137,6 +137,46 @@ YAML
     echo "smoke: 'baton run' output lacks the expected \"hello, smoke\""
     return 1
   fi
+  smoke_serve "$bin"
+}
+
+# The release server starts with examples/ deployed (what scripts/run.sh does), runs a
+# workflow through the CLI client, and stops with exit 0 on SIGTERM.
+smoke_serve() {
+  local bin="$1" dir pid url out rc
+  dir=$(mktemp -d)
+  echo "+ baton serve --db TMP/baton.db --listen 127.0.0.1:0 --examples examples/"
+  "$bin" serve --db "$dir/baton.db" --listen 127.0.0.1:0 --examples examples/ \
+    >"$dir/out" 2>"$dir/err" </dev/null &
+  pid=$!
+  for _ in $(seq 1 100); do
+    url=$(sed -n 's/^baton: listening on \(http:.*\)$/\1/p' "$dir/out")
+    [[ -n "$url" ]] && break
+    sleep 0.1
+  done
+  if [[ -z "$url" ]]; then
+    echo "smoke: 'baton serve' did not start:"
+    cat "$dir/err"
+    kill "$pid" 2>/dev/null
+    rm -rf "$dir"
+    return 1
+  fi
+  echo "+ baton start examples/hello --input '{\"name\":\"smoke\"}' --wait --server $url"
+  out=$("$bin" start examples/hello --input '{"name":"smoke"}' --wait --server "$url" </dev/null 2>&1)
+  rc=$?
+  echo "$out"
+  kill -TERM "$pid"
+  wait "$pid"
+  local serve_rc=$?
+  rm -rf "$dir"
+  if [[ $rc -ne 0 ]] || ! grep -q 'smoke' <<<"$out"; then
+    echo "smoke: 'baton start --wait' against the server failed (exit $rc)"
+    return 1
+  fi
+  if [[ $serve_rc -ne 0 ]]; then
+    echo "smoke: 'baton serve' exited $serve_rc on SIGTERM (expected 0)"
+    return 1
+  fi
 }
 
 if ! step "install-deps" scripts/install-deps.sh; then

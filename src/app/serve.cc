@@ -29,7 +29,7 @@ struct Config {
   executors::ExecutorOptions executors;
 };
 
-// The config file: JSON or YAML, every key optional (docs/operations.md lists them).
+// The config file: JSON or YAML, every key optional (docs/server.md lists them).
 Status ApplyConfig(const std::string& path, Config& config) {
   auto doc = model::LoadDocumentFile(path);
   if (!doc.ok()) return doc.status();
@@ -83,7 +83,21 @@ Status ApplyConfig(const std::string& path, Config& config) {
   number(root, "shutdownDeadlineMs", "/", 0, 3600000,
          [&](int64_t v) { s.shutdown_deadline_ms = v; });
   Json http = root.Get("http");
-  if (!http.IsNull()) {
+  if (!http.IsNull() && !http.IsObject() && status.ok()) {
+    status = Status::InvalidArgument(
+        doc->MakeDiagnostic("/http", "expected a mapping of HTTP options").ToString());
+  }
+  if (http.IsObject()) {
+    static const std::vector<std::string> kKnownHttp = {"maxBodyBytes", "maxConnections",
+                                                        "ioThreads"};
+    http.ForEachMember([&](std::string_view key, const Json&) {
+      if (std::find(kKnownHttp.begin(), kKnownHttp.end(), key) == kKnownHttp.end() && status.ok()) {
+        status =
+            Status::InvalidArgument(doc->MakeDiagnostic("/http/" + std::string(key),
+                                                        "unknown option '" + std::string(key) + "'")
+                                        .ToString());
+      }
+    });
     auto& h = config.http;
     number(http, "maxBodyBytes", "/http/", 1024, 1LL << 30,
            [&](int64_t v) { h.max_body_bytes = static_cast<size_t>(v); });

@@ -1005,6 +1005,9 @@ class StateReader {
         return r_.Fail("task " + t.ref + " cannot have this child node");
       }
     }
+    if (n.phase == Node::Phase::kNew && !n.children.empty()) {
+      return r_.Fail("task " + t.ref + " has child nodes before it started");
+    }
     // Once started, these step their one child without looking (a try between attempts
     // has none).
     bool one_child = t.type == TaskType::kDo || function ||

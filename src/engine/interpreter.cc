@@ -993,7 +993,10 @@ class Run {
     exec.kind = kind;
     exec.request = std::move(request);
     exec.attempt = AttemptOf(n);
-    exec.idempotency_key = s_.instance_id + ":" + task.ref + ":" + std::to_string(exec.attempt);
+    // The activity id makes the key unique per run of the task (for iterations and loops
+    // reuse the ref); it is stable across re-deliveries because it is part of the state.
+    exec.idempotency_key = s_.instance_id + ":" + task.ref + ":" + std::to_string(exec.attempt) +
+                           ":" + std::to_string(n.activity_id);
     exec.timeout_ms = timeout_ms;
     t_.commands.push_back(std::move(exec));
     return Outcome::Blocked();

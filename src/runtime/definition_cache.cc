@@ -1,6 +1,7 @@
 #include "runtime/definition_cache.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -105,6 +106,9 @@ Result<DeployResult> DefinitionSources::Deploy(const std::string& content) {
   def.version = wf->version;
   def.content = content;
   def.content_hash = store::Sha256Hex(content);
+  def.created_at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   BATON_ASSIGN_OR_RETURN(auto outcome, store_->PutDefinition(def));
   DeployResult result{def.namespace_, def.name, def.version, false};
   switch (outcome) {

@@ -73,7 +73,8 @@ bool IsTerminalText(const std::string& status) {
 // ---------------------------------------------------------------------------------------
 // Mail: something that happens to one instance, queued until its worker takes it.
 struct Mail {
-  enum class Kind : uint8_t { kStart, kEvent, kCancel, kSuspend, kResume };
+  // kConsume: only removes the work row `work_id` (a child started without `await`).
+  enum class Kind : uint8_t { kStart, kEvent, kCancel, kSuspend, kResume, kConsume };
   Kind kind = Kind::kEvent;
   engine::EventBody body = engine::CancelRequested{};  // kStart / kEvent
   bool consumes_work = false;  // the event is the result of work row `work_id`
@@ -111,6 +112,7 @@ struct Instance {
   store::InstanceRow row;  // without snapshot
   bool exists = false;     // a committed row exists
   int64_t in_flight = 0;   // activities and children dispatched, result not consumed
+  int64_t inbox_next = 0;  // seq of the next held event (suspended instances)
 
   // Guarded by mu.
   std::mutex mu;
@@ -411,6 +413,11 @@ struct Server::Impl {
     // Activities of this instance that are in flight (dispatched by recovery or before an
     // eviction) keep it resident.
     inst.in_flight = CountInFlight(inst.id);
+    inst.inbox_next = 0;
+    if (inst.row.suspended) {
+      BATON_ASSIGN_OR_RETURN(auto held, store->GetInbox(inst.id));
+      if (!held.empty()) inst.inbox_next = held.back().seq + 1;
+    }
     return Status::Ok();
   }
 
@@ -507,11 +514,14 @@ struct Server::Impl {
           if (m.started) pw.started.push_back(std::move(m.started));
           break;
         }
+        case Mail::Kind::kConsume:
+          break;  // the work row went above
         case Mail::Kind::kEvent:
           if (terminal) break;  // late result for an ended instance: only the row goes
           if (in.row.suspended) {
             store::InboxRow row;
             row.instance_id = in.id;
+            row.seq = in.inbox_next++;
             row.payload = engine::EncodeEvent(engine::Event{now, std::move(m.body)});
             write.add_inbox.push_back(std::move(row));
             changed = true;
@@ -530,6 +540,7 @@ struct Server::Impl {
           if (in.row.suspended) {
             in.row.suspended = false;
             write.clear_inbox = true;
+            in.inbox_next = 0;
           }
           advance(engine::CancelRequested{m.reason});
           pw.done.emplace_back(std::move(m.done), Status::Ok());
@@ -654,6 +665,11 @@ struct Server::Impl {
     }
     in.in_flight += static_cast<int64_t>(pw.dispatch.tasks.size() + pw.dispatch.children.size());
     pw.evictable = in.in_flight == 0;
+    if (w.abandoned.load()) {
+      // The watchdog gave up on this transition and faulted the instance from the last
+      // committed row: this late result must not be written over it.
+      return;
+    }
     Submit(std::move(pw));
   }
 
@@ -670,12 +686,11 @@ struct Server::Impl {
       in.state.root.reset();
       in.state.status = engine::WorkflowStatus::kFaulted;
       in.state.output = Json();
-      in.state.error =
-          engine::MakeError(engine::ErrorKind::kRuntime, 413, "Instance data too large",
-                            std::string("the workflow ") + what + " is " + std::to_string(n) +
-                                " bytes; the limit is " + std::to_string(limit) +
-                                " bytes (server option max_instance_bytes)",
-                            "/");
+      in.state.error = engine::MakeError(
+          engine::ErrorKind::kRuntime, 413, "Instance data too large",
+          std::string("the workflow ") + what + " is " + std::to_string(n) +
+              " bytes; the limit is " + std::to_string(limit) + " bytes (config maxInstanceBytes)",
+          "/");
       in.state.ended_at = now;
     };
     // An empty context (the common case) needs no measuring.
@@ -1025,6 +1040,14 @@ struct Server::Impl {
         ForgetActivity(parent, c.activity_id);
         Post(parent, std::move(m));
       }
+      if (!c.await) {
+        ForgetActivity(parent, c.activity_id);
+        Mail consume;
+        consume.kind = Mail::Kind::kConsume;
+        consume.consumes_work = true;
+        consume.work_id = c.activity_id;
+        Post(parent, std::move(consume));
+      }
       return;
     }
     auto def = shared_defs.Find(c.namespace_, c.name, c.version == "latest" ? "" : c.version);
@@ -1048,6 +1071,19 @@ struct Server::Impl {
     Mail m;
     m.kind = Mail::Kind::kStart;
     m.body = engine::InstanceStarted{child_id, std::move(c.input), Seed()};
+    if (!c.await) {
+      // Nobody waits for this child's result: once it exists, the parent's work row goes.
+      uint64_t activity = c.activity_id;
+      m.started = [this, parent, activity](Result<StartResult> r) {
+        if (!r.ok()) return;
+        ForgetActivity(parent, activity);
+        Mail consume;
+        consume.kind = Mail::Kind::kConsume;
+        consume.consumes_work = true;
+        consume.work_id = activity;
+        Post(parent, std::move(consume));
+      };
+    }
     Post(child_id, std::move(m));
   }
 
@@ -1393,7 +1429,7 @@ struct Server::Impl {
         fail(Status::DeadlineExceeded(
             "instance " + stuck->id + ": a transition ran longer than " +
             std::to_string(options.evaluation_timeout_ms) +
-            " ms (server option evaluation_timeout_ms); the instance is faulted, or was not "
+            " ms (config evaluationTimeoutMs); the instance is faulted, or was not "
             "created if this was its start"));
       }
     }
@@ -1435,6 +1471,19 @@ struct Server::Impl {
       auto it = resident.find(stuck->id);
       if (it != resident.end() && it->second == stuck) resident.erase(it);
     }
+    // Its start may never commit now: later starts with the same key must not wait for it.
+    ForgetPendingKey(stuck->row.idempotency_key,
+                     Status::DeadlineExceeded("the start of instance " + stuck->id +
+                                              " was abandoned by the watchdog"));
+    // Its activities in flight are cancelled, their work rows go with the fault.
+    std::vector<uint64_t> locals;
+    {
+      std::lock_guard<std::mutex> lock(activities_mu);
+      for (const auto& [global, a] : activities) {
+        if (a.instance == stuck->id) locals.push_back(a.local);
+      }
+    }
+    for (uint64_t local : locals) CancelActivity(stuck->id, local);
     // The stuck thread owns the instance's in-memory state; the committed row is the
     // truth. Fault it there.
     auto row = store->GetInstance(stuck->id);
@@ -1447,14 +1496,15 @@ struct Server::Impl {
       write.row.ended_at = now;
       write.row.updated_at = now;
       write.row.suspended = false;
-      Json error = engine::MakeError(
-          engine::ErrorKind::kTimeout, 408, "Evaluation timed out",
-          "a transition of this instance ran longer than " +
-              std::to_string(options.evaluation_timeout_ms) +
-              " ms (server option evaluation_timeout_ms); an expression that never ends?",
-          "/");
+      Json error =
+          engine::MakeError(engine::ErrorKind::kTimeout, 408, "Evaluation timed out",
+                            "a transition of this instance ran longer than " +
+                                std::to_string(options.evaluation_timeout_ms) +
+                                " ms (config evaluationTimeoutMs); an expression that never ends?",
+                            "/");
       write.row.error_json = error.Dump();
       write.row.snapshot.clear();  // terminal: nothing to resume
+      write.remove_work = locals;
       Json entry = Json::Object();
       entry.Set("kind", Json::String("workflow.faulted"));
       entry.Set("time", Json::Number(static_cast<double>(now)));
@@ -1596,7 +1646,7 @@ Result<DeployResult> Server::Deploy(const std::string& content) {
   if (content.size() > s.options.max_document_bytes) {
     return Status::InvalidArgument(
         "the document is " + std::to_string(content.size()) + " bytes; the limit is " +
-        std::to_string(s.options.max_document_bytes) + " bytes (server option max_document_bytes)");
+        std::to_string(s.options.max_document_bytes) + " bytes (config maxDocumentBytes)");
   }
   return s.shared_defs.Deploy(content);
 }
@@ -1632,10 +1682,9 @@ void Server::StartInstance(StartRequest request, std::function<void(Result<Start
   }
   std::string input_text = request.input.Dump();
   if (input_text.size() > s.options.max_instance_bytes) {
-    done(Status::InvalidArgument("/input: the input is " + std::to_string(input_text.size()) +
-                                 " bytes; the limit is " +
-                                 std::to_string(s.options.max_instance_bytes) +
-                                 " bytes (server option max_instance_bytes)"));
+    done(Status::InvalidArgument(
+        "/input: the input is " + std::to_string(input_text.size()) + " bytes; the limit is " +
+        std::to_string(s.options.max_instance_bytes) + " bytes (config maxInstanceBytes)"));
     return;
   }
   std::string id = NewId();

@@ -128,8 +128,9 @@ TEST(HttpServerFuzzTest, MutatedApiRequestsGetClientErrorsNotServerErrors) {
 
   std::mt19937 rng(kSeed + 1);
   const std::string valid[] = {
-      MakeRequest("POST", "/api/v1/instances?wait=1",
-                  R"({"workflow": "ns/wf:1.0.0", "input": {"a": [1, {"b": null}]}, "idempotencyKey": "k"})"),
+      MakeRequest(
+          "POST", "/api/v1/instances?wait=1",
+          R"({"workflow": "ns/wf:1.0.0", "input": {"a": [1, {"b": null}]}, "idempotencyKey": "k"})"),
       MakeRequest("GET", "/api/v1/instances?status=running&since=2024-05-01T12:00:00Z&limit=5"),
       MakeRequest("POST", "/api/v1/instances/01hx0000000000000000000000/cancel",
                   R"({"reason": "r"})"),
@@ -145,7 +146,7 @@ TEST(HttpServerFuzzTest, MutatedApiRequestsGetClientErrorsNotServerErrors) {
     std::optional<testing::HttpReply> reply = c.Read(5s);
     if (!reply) continue;  // an incomplete request: the server closed without answering
     EXPECT_LT(reply->status, 500) << "seed " << kSeed + 1 << " iteration " << i << ": "
-                                   << reply->body;
+                                  << reply->body;
     if (reply->status >= 400) {
       EXPECT_EQ(reply->Header("content-type"), "application/problem+json") << reply->body;
     }

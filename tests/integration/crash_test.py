@@ -376,7 +376,9 @@ def main() -> int:
                         if not orphan:
                             failures.append(f"{what} key {key} repeated within one server run")
                 # A step whose completion was committed never ran again.
+                # "<instance>:<task pointer>:<attempt>:<activity id>"
                 iid, _, rest = key.partition(":")
+                rest, _, _activity = rest.rpartition(":")
                 ref, _, attempt = rest.rpartition(":")
                 done = find_completion(completed_at, iid, ref, int(attempt or 0))
                 if done is not None and max(ts) > done + 0.001:

@@ -246,6 +246,39 @@ TEST_F(ServerTest, SuspendHoldsEventsAndResumeReplaysThem) {
   EXPECT_NE(all.find("instance.resumed"), std::string::npos);
 }
 
+TEST_F(ServerTest, SuspendHoldsSeveralEventsAcrossARestart) {
+  Open();
+  Deploy(R"(
+document: {dsl: '1.0.0', namespace: test, name: naps, version: '1.0.0'}
+do:
+  - both:
+      fork:
+        branches:
+          - a:
+              wait:
+                milliseconds: 200
+          - b:
+              wait:
+                milliseconds: 300
+  - done:
+      set:
+        woke: true
+)");
+  auto r = Start("test/naps", "{}");
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(Control("suspend", r->id).ok());
+  // Both timers fire while suspended: two held events, kept across a restart.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(StatusOf(r->id), "suspended");
+  Close();
+  Open();
+  EXPECT_EQ(StatusOf(r->id), "suspended");
+  ASSERT_TRUE(Control("resume", r->id).ok());
+  Json view = Wait(r->id);
+  EXPECT_EQ(view.Get("status").AsString(), "completed") << view.Dump();
+  EXPECT_EQ(view.Get("output").Dump(), R"({"woke":true})");
+}
+
 TEST_F(ServerTest, CancelEndsAnInstanceOnceAndUnknownIdsAreNotFound) {
   Open();
   Deploy(kWait);

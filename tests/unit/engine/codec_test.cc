@@ -897,7 +897,8 @@ TEST(CodecTest, FlippedBytesAreErrorsNeverCrashes) {
   ASSERT_TRUE(s.wf);
   std::mt19937 rng(getenv("FUZZ_SEED") ? atoi(getenv("FUZZ_SEED")) : 1234);
   int decoded_anyway = 0;
-  for (int round = 0; round < (getenv("FUZZ_ROUNDS") ? atoi(getenv("FUZZ_ROUNDS")) : 3000); ++round) {
+  for (int round = 0; round < (getenv("FUZZ_ROUNDS") ? atoi(getenv("FUZZ_ROUNDS")) : 3000);
+       ++round) {
     std::string bytes = s.bytes;
     int flips = 1 + static_cast<int>(rng() % 3);
     for (int i = 0; i < flips; ++i) {
@@ -919,8 +920,9 @@ TEST(CodecTest, FlippedBytesAreErrorsNeverCrashes) {
           std::string b2 = EncodeState(*s.wf, *r2);
           auto st = DecodeState(*s.wf, b2);
           EventBody body = k < 6 ? EventBody(TimerFired{static_cast<uint64_t>(k + 1)})
-                                 : k < 10 ? EventBody(TaskFailed{static_cast<uint64_t>(k - 5), Unavailable()})
-                                          : EventBody(CloudEventReceived{J(R"({"type": "x"})")});
+                           : k < 10
+                               ? EventBody(TaskFailed{static_cast<uint64_t>(k - 5), Unavailable()})
+                               : EventBody(CloudEventReceived{J(R"({"type": "x"})")});
           auto t = in.Advance(*s.wf, std::move(st).value(), Event{2000000, body});
           if (!t.ok()) break;
         }
@@ -931,7 +933,8 @@ TEST(CodecTest, FlippedBytesAreErrorsNeverCrashes) {
     }
   }
   // Some flips land in JSON text or ids and decode to another valid state; most do not.
-  EXPECT_LT(decoded_anyway, 3000); printf("decoded anyway %d\n", decoded_anyway);
+  EXPECT_LT(decoded_anyway, 3000);
+  printf("decoded anyway %d\n", decoded_anyway);
 }
 
 TEST(CodecTest, HeaderProblemsHaveClearMessages) {
@@ -1266,5 +1269,67 @@ TEST(CodecTest, BadLifecycleJsonIsAnError) {
   }
 }
 
+}  // namespace
+}  // namespace baton::engine
+namespace baton::engine {
+namespace {
+TEST(CodecTest, TmpFuzzAllScenarios) {
+  int rounds = getenv("FUZZ_ROUNDS") ? atoi(getenv("FUZZ_ROUNDS")) : 100;
+  std::mt19937 rng(getenv("FUZZ_SEED") ? atoi(getenv("FUZZ_SEED")) : 1);
+  for (const Scenario& sc : Scenarios()) {
+    CodecRun codec;
+    RunScenario(sc, &codec);
+    auto wf = CompileYaml(Doc(sc.yaml));
+    int ok = 0;
+    for (const std::string& snap : codec.snapshots) {
+      for (int round = 0; round < rounds; ++round) {
+        std::string bytes = snap;
+        int flips = 1 + static_cast<int>(rng() % 3);
+        for (int i = 0; i < flips; ++i) {
+          size_t at = 7 + rng() % (bytes.size() - 7);
+          bytes[at] = static_cast<char>(bytes[at] ^ static_cast<char>(1 + rng() % 255));
+        }
+        internal::ResealForTest(&bytes);
+        auto r2 = DecodeState(*wf, bytes);
+        if (!r2.ok()) continue;
+        ++ok;
+        Interpreter in;
+        InstanceState prev;
+        size_t last_event = 0;
+        for (int k = 0; k < 12; ++k) {
+          std::string b2 = EncodeState(*wf, *r2);
+          auto st = DecodeState(*wf, b2);
+          if (!st.ok()) {
+            std::function<void(const Node&, int)> dump = [&](const Node& n, int ind) {
+              printf(
+                  "%*s%s phase=%d inbox=%d idx=%zu slot=%ld act=%lu timer=%lu tmo=%lu pending=%zu "
+                  "next=%zu ch=%zu\n",
+                  ind, "", n.task ? n.task->ref.c_str() : "(list)", (int)n.phase, (int)n.inbox,
+                  n.index, (long)n.slot, (unsigned long)n.activity_id, (unsigned long)n.timer_id,
+                  (unsigned long)n.timeout_timer_id, n.pending, n.next, n.children.size());
+              for (auto& c : n.children) dump(*c, ind + 2);
+            };
+            printf("BEFORE (event kind %zu):\n", last_event);
+            if (prev.root) dump(*prev.root, 2);
+            printf("AFTER:\n");
+            if (r2->root) dump(*r2->root, 2);
+          }
+          ASSERT_TRUE(st.ok()) << st.status().ToString() << " after " << k;
+          EventBody body = k < 6 ? EventBody(TimerFired{static_cast<uint64_t>(k + 1)})
+                           : k < 10
+                               ? EventBody(TaskSucceeded{static_cast<uint64_t>(k - 5), J("{}")})
+                               : EventBody(CloudEventReceived{
+                                     J(R"({"type": "com.example.a", "data": {"n": 3}})")});
+          prev = std::move(DecodeState(*wf, EncodeState(*wf, st.value()))).value();
+          last_event = body.index();
+          auto t = in.Advance(*wf, std::move(st).value(), Event{2000000, body});
+          if (!t.ok()) break;
+          r2 = std::move(t->state);
+        }
+      }
+    }
+    printf("%s: %zu snapshots, %d decoded\n", sc.name.c_str(), codec.snapshots.size(), ok);
+  }
+}
 }  // namespace
 }  // namespace baton::engine
