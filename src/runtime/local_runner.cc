@@ -13,6 +13,7 @@
 #include "engine/error.h"
 #include "engine/interpreter.h"
 #include "executors/registry.h"
+#include "runtime/definition_cache.h"
 
 namespace baton::runtime {
 
@@ -22,25 +23,6 @@ engine::Millis NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// Orders versions like semver ("1.10.0" > "1.9.0"); non-numeric parts compare as text.
-bool VersionLess(const std::string& a, const std::string& b) {
-  size_t i = 0;
-  size_t j = 0;
-  while (i < a.size() || j < b.size()) {
-    size_t ni = a.find_first_of(".-+", i);
-    size_t nj = b.find_first_of(".-+", j);
-    std::string pa = a.substr(i, ni == std::string::npos ? std::string::npos : ni - i);
-    std::string pb = b.substr(j, nj == std::string::npos ? std::string::npos : nj - j);
-    bool da = !pa.empty() && pa.find_first_not_of("0123456789") == std::string::npos;
-    bool db = !pb.empty() && pb.find_first_not_of("0123456789") == std::string::npos;
-    if (da && db && std::stoull(pa) != std::stoull(pb)) return std::stoull(pa) < std::stoull(pb);
-    if (!(da && db) && pa != pb) return pa < pb;
-    i = ni == std::string::npos ? a.size() : ni + 1;
-    j = nj == std::string::npos ? b.size() : nj + 1;
-  }
-  return false;
 }
 
 // Results from executor threads. Values arrive unshared (see executors/executor.h).

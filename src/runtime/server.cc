@@ -718,22 +718,12 @@ struct Server::Impl {
           [&](auto& c) {
             using T = std::decay_t<decltype(c)>;
             if constexpr (std::is_same_v<T, engine::ExecuteTask>) {
-              store::WorkRow row;
-              row.instance_id = in.id;
-              row.activity_id = c.activity_id;
-              row.kind = "task";
-              row.payload = engine::EncodeCommand(engine::Command{c});
-              write.add_work.push_back(std::move(row));
+              AddWork(in, write, c.activity_id, "task", engine::Command{c});
               engine::ExecuteTask copy = c;
               copy.request = c.request.DeepCopy();
               d.tasks.push_back(std::move(copy));
             } else if constexpr (std::is_same_v<T, engine::StartChild>) {
-              store::WorkRow row;
-              row.instance_id = in.id;
-              row.activity_id = c.activity_id;
-              row.kind = "child";
-              row.payload = engine::EncodeCommand(engine::Command{c});
-              write.add_work.push_back(std::move(row));
+              AddWork(in, write, c.activity_id, "child", engine::Command{c});
               engine::StartChild copy = c;
               copy.input = c.input.DeepCopy();
               d.children.push_back(std::move(copy));
@@ -761,12 +751,7 @@ struct Server::Impl {
             } else if constexpr (std::is_same_v<T, engine::PublishEvent>) {
               d.publish.push_back(c.event.DeepCopy());
             } else if constexpr (std::is_same_v<T, engine::Subscribe>) {
-              store::WorkRow row;
-              row.instance_id = in.id;
-              row.activity_id = c.activity_id;
-              row.kind = "subscribe";
-              row.payload = engine::EncodeCommand(engine::Command{c});
-              write.add_work.push_back(std::move(row));
+              AddWork(in, write, c.activity_id, "subscribe", engine::Command{c});
               d.subscribe.push_back(c.activity_id);
             } else if constexpr (std::is_same_v<T, engine::Unsubscribe>) {
               if (!NetOut(write.add_work, c.activity_id, d)) {
@@ -777,6 +762,16 @@ struct Server::Impl {
           },
           command);
     }
+  }
+
+  static void AddWork(const Instance& in, store::InstanceWrite& write, uint64_t activity,
+                      const char* kind, const engine::Command& command) {
+    store::WorkRow row;
+    row.instance_id = in.id;
+    row.activity_id = activity;
+    row.kind = kind;
+    row.payload = engine::EncodeCommand(command);
+    write.add_work.push_back(std::move(row));
   }
 
   // A work row added and cancelled within one write is never written nor dispatched.
@@ -1040,14 +1035,7 @@ struct Server::Impl {
         ForgetActivity(parent, c.activity_id);
         Post(parent, std::move(m));
       }
-      if (!c.await) {
-        ForgetActivity(parent, c.activity_id);
-        Mail consume;
-        consume.kind = Mail::Kind::kConsume;
-        consume.consumes_work = true;
-        consume.work_id = c.activity_id;
-        Post(parent, std::move(consume));
-      }
+      if (!c.await) ReleaseChildWork(parent, c.activity_id);
       return;
     }
     auto def = shared_defs.Find(c.namespace_, c.name, c.version == "latest" ? "" : c.version);
@@ -1075,16 +1063,20 @@ struct Server::Impl {
       // Nobody waits for this child's result: once it exists, the parent's work row goes.
       uint64_t activity = c.activity_id;
       m.started = [this, parent, activity](Result<StartResult> r) {
-        if (!r.ok()) return;
-        ForgetActivity(parent, activity);
-        Mail consume;
-        consume.kind = Mail::Kind::kConsume;
-        consume.consumes_work = true;
-        consume.work_id = activity;
-        Post(parent, std::move(consume));
+        if (r.ok()) ReleaseChildWork(parent, activity);
       };
     }
     Post(child_id, std::move(m));
+  }
+
+  // A child started without `await` exists: the parent's work row for it goes.
+  void ReleaseChildWork(const std::string& parent, uint64_t activity) {
+    ForgetActivity(parent, activity);
+    Mail consume;
+    consume.kind = Mail::Kind::kConsume;
+    consume.consumes_work = true;
+    consume.work_id = activity;
+    Post(parent, std::move(consume));
   }
 
   void RegisterChild(const std::string& parent, uint64_t local, const std::string& child) {

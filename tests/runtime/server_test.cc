@@ -331,6 +331,44 @@ do:
   EXPECT_FALSE(reqs[0].headers["idempotency-key"].empty());
 }
 
+TEST_F(ServerTest, ChildWithoutAwaitLeavesNoWorkBehind) {
+  Open();
+  Deploy(kWait);
+  Deploy(R"(
+document: {dsl: '1.0.0', namespace: test, name: launcher, version: '1.0.0'}
+do:
+  - launch:
+      run:
+        workflow:
+          namespace: test
+          name: nap
+          version: '1.0.0'
+        await: false
+  - after:
+      set:
+        launched: true
+)");
+  auto r = Start("test/launcher", "{}");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Wait(r->id).Get("output").Dump(), R"({"launched":true})");
+  // The child runs on its own and ends; then nothing is outstanding.
+  auto page = server_->ListInstances(ListFilter{});
+  for (int i = 0; i < 100 && page.ok() && page->Get("items").size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // started after the commit
+    page = server_->ListInstances(ListFilter{});
+  }
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->Get("items").size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    std::string id(page->Get("items").At(i).Get("id").AsString());
+    EXPECT_EQ(Wait(id).Get("status").AsString(), "completed");
+  }
+  for (int i = 0; i < 100 && store_->Stats()->work != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(store_->Stats()->work, 0);
+}
+
 TEST_F(ServerTest, RunawayExpressionFaultsOnlyItsInstance) {
   options_.evaluation_timeout_ms = 300;
   Open();
