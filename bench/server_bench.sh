@@ -12,7 +12,7 @@
 #      JOBS=N                         build jobs (default: the preset's)
 #      CONC=256                       in-flight requests (connections) for W1
 #      SLOW_MS=5000                   echo delay of the recovery scenario's calls
-#      ONLY="w1 w1set w2 w3 mem recovery"   run a subset, in this order
+#      ONLY="w1 w1set w2 w3 timers mem recovery"   run a subset, in this order
 set -euo pipefail
 
 quick=0
@@ -83,7 +83,7 @@ else
 fi
 conc=${CONC:-256}
 slow_ms=${SLOW_MS:-5000}
-only=${ONLY:-w1 w1set w2 w3 mem recovery}
+only=${ONLY:-w1 w1set w2 w3 timers mem recovery}
 
 # Peers (../shared/bench-peers/results, 2026-11-26, same machine).
 peer_w1="BullMQ:555 Restate:375 DBOS:173"
@@ -479,8 +479,25 @@ recovery() {
   stop_server || true
 }
 
+timers() {
+  local n=$((quick ? 2000 : 10000))
+  log "Timers: 200 sparse timers, then $n timers due in the same millisecond"
+  start_server timers || return 0
+  local out=$tmp/timers.txt rc=0
+  python3 "$root/bench/timer_bench.py" --server "$url" --count "$n" --lead-ms 12000 >"$out" 2>&1 ||
+    rc=$?
+  grep -v '^RESULT' "$out" | sed 's/^/  /'
+  RES=$(grep '^RESULT' "$out" | tail -1 || true)
+  row "timer lateness p99 (sparse)" "$(field sparse_p99_ms) ms" "≤ 20 ms" \
+    "$(cmp "$(field sparse_p99_ms)" le 20)" "—"
+  row "$n timers due at once" "$(field burst_within_1s)/$n within 1 s (max $(field burst_max_ms) ms)" \
+    "all within 1 s" "$( ((rc == 0)) && echo yes || echo NO)" "—"
+  stop_server || true
+}
+
 for s in $only; do
   case $s in
+    timers) timers ;;
     w1) w1 w1-http 3750 W1-http ;;
     w1set) w1 w1-set 10000 W1-set ;;
     w2) w2 ;;

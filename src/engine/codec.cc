@@ -23,8 +23,10 @@
 //          signed started_at, ended_at | fixed64 rng | varint next_id,
 //          workflow_timeout_timer, yield_timer | u8 has_root | [Node root]
 // Node     varint field mask (kBit* below) | u8 type | phase << 1 | inbox << 5 |
-//          the fields whose bit is set, in bit order (started_at as a delta to the
-//          instance's started_at) | varint child count | children
+//          the fields whose bit is set, in bit order: list and task as DefRefs, started_at
+//          as a signed delta to the instance's, matched as varint n | n bytes, vars as
+//          varint n | n × (string, JSON), queued_events as varint n | n JSON |
+//          varint child count | children
 // Command  u8 tag (kCmd*) | fields in declaration order
 // Event    signed now | u8 tag (kEvt*) | fields in declaration order
 #include "engine/codec.h"
@@ -843,13 +845,14 @@ class StateReader {
     if (has_root > 1) return r_.Fail("bad root flag");
     if (has_root) {
       s->root = std::make_unique<Node>();
-      if (!ReadNode(s->root.get(), DefPtr{}, 0)) return false;
+      if (!ReadNode(s->root.get(), DefPtr{}, nullptr, 0)) return false;
       if (s->root->type != Node::Type::kList) return r_.Fail("the root node is not a list");
     }
     return true;
   }
 
-  bool ReadNode(Node* n, DefPtr parent, int depth) {
+  // `owner`: the nearest task above the node (for messages).
+  bool ReadNode(Node* n, DefPtr parent, const TaskDef* owner, int depth) {
     if (depth > kMaxDepth) return r_.Fail("node tree deeper than " + std::to_string(kMaxDepth));
     uint64_t mask = 0;
     uint8_t packed = 0;
@@ -863,9 +866,9 @@ class StateReader {
     n->phase = static_cast<Node::Phase>(phase);
     n->inbox = static_cast<Node::Inbox>(inbox);
     DefPtr def;
-    if ((mask & kBitList) && !ReadDefRef(parent, /*want_list=*/true, &def)) return false;
+    if ((mask & kBitList) && !ReadDefRef(parent, owner, /*want_list=*/true, &def)) return false;
     n->list = def.list;
-    if ((mask & kBitTask) && !ReadDefRef(parent, /*want_list=*/false, &def)) return false;
+    if ((mask & kBitTask) && !ReadDefRef(parent, owner, /*want_list=*/false, &def)) return false;
     n->task = def.task;
     int64_t started_delta = 0;
     bool ok = (!(mask & kBitIndex) || r_.Unsigned(&n->index, "index")) &&
@@ -920,18 +923,21 @@ class StateReader {
     DefPtr self = n->task ? DefPtr{nullptr, n->task} : DefPtr{n->list, nullptr};
     for (size_t i = 0; i < children; ++i) {
       n->children.push_back(std::make_unique<Node>());
-      if (!ReadNode(n->children.back().get(), self, depth + 1)) return false;
+      if (!ReadNode(n->children.back().get(), self, n->task ? n->task : owner, depth + 1)) {
+        return false;
+      }
     }
     return CheckShape(*n);
   }
 
-  bool ReadDefRef(DefPtr from, bool want_list, DefPtr* out) {
+  bool ReadDefRef(DefPtr from, const TaskDef* owner, bool want_list, DefPtr* out) {
     uint64_t head = 0;
     if (!r_.Varint(&head)) return false;
     uint64_t steps = head >> 1;
     bool absolute = head & 1;
     if (steps > r_.remaining()) return r_.Fail("definition reference longer than the data");
     DefPtr cur = absolute ? DefPtr{&wf_.main, nullptr} : from;
+    if (absolute) owner = nullptr;
     if (!cur.list && !cur.task) return r_.Fail("relative definition reference without a parent");
     for (uint64_t i = 0; i < steps; ++i) {
       uint64_t step = 0;
@@ -939,14 +945,14 @@ class StateReader {
       if (cur.list) {
         if (step >= cur.list->tasks.size()) {
           return r_.Fail("reference to task " + std::to_string(step) + " of a list of " +
-                         std::to_string(cur.list->tasks.size()) + Under(cur) +
+                         std::to_string(cur.list->tasks.size()) + Where(cur, owner) +
                          ": the snapshot does not match this definition");
         }
         cur = DefPtr{nullptr, &cur.list->tasks[static_cast<size_t>(step)]};
         continue;
       }
       const TaskDef& t = *cur.task;
-      last_task_ = &t;
+      owner = &t;
       switch (step) {
         case kRoleChildren:
           cur = DefPtr{&t.children, nullptr};
@@ -977,9 +983,9 @@ class StateReader {
     return true;
   }
 
-  std::string Under(DefPtr from) const {
-    if (from.list == &wf_.main) return " (the main list)";
-    return last_task_ ? " (under " + last_task_->ref + ")" : std::string();
+  std::string Where(DefPtr list, const TaskDef* owner) const {
+    if (list.list == &wf_.main) return " (the main list)";
+    return owner ? " (under " + owner->ref + ")" : std::string();
   }
 
   // The invariants the interpreter relies on without checking (it would dereference null
@@ -1034,7 +1040,6 @@ class StateReader {
   const CompiledWorkflow& wf_;
   Reader r_;
   Millis started_at_ = 0;
-  const TaskDef* last_task_ = nullptr;
 };
 
 // ---- lifecycle JSON ------------------------------------------------------------------------
