@@ -73,21 +73,6 @@ Status QueryError(std::string_view name, const std::string& message) {
   return Status::InvalidArgument("query parameter '" + std::string(name) + "': " + message);
 }
 
-// base::ParseRfc3339 accepts any day up to 31; refuse dates such as February 30.
-// REQUIRES: `text` parsed as RFC 3339, so it starts with "YYYY-MM-DD".
-bool DayExists(std::string_view text) {
-  auto num = [&](size_t pos, size_t n) {
-    int v = 0;
-    for (size_t i = pos; i < pos + n; ++i) v = v * 10 + (text[i] - '0');
-    return v;
-  };
-  int year = num(0, 4), month = num(5, 2), day = num(8, 2);
-  static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  int days = month == 2 && leap ? 29 : kDays[static_cast<size_t>(month - 1)];
-  return day <= days;
-}
-
 }  // namespace
 
 Result<Json> ParseJsonBody(std::string_view body) {
@@ -254,7 +239,7 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
     return ms;
   }
   std::optional<int64_t> ms = baton::ParseRfc3339(text);
-  if (!ms || !DayExists(text)) {
+  if (!ms) {
     return Status::InvalidArgument(
         "expected an RFC 3339 time such as 2024-05-01T12:00:00Z or epoch milliseconds, got " +
         Quote(text));

@@ -7,16 +7,6 @@ namespace baton::cli {
 
 namespace {
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 struct Civil {
   int64_t year;
   int month;
@@ -37,79 +27,7 @@ Civil CivilFromDays(int64_t z) {
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-// Reads exactly `n` digits at text[*pos].
-bool Digits(std::string_view text, size_t* pos, size_t n, int64_t* out) {
-  if (*pos + n > text.size()) return false;
-  int64_t v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    char c = text[*pos + i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *pos += n;
-  *out = v;
-  return true;
-}
-
-bool Expect(std::string_view text, size_t* pos, char c) {
-  if (*pos >= text.size() || text[*pos] != c) return false;
-  ++*pos;
-  return true;
-}
-
 }  // namespace
-
-std::optional<int64_t> ParseRfc3339(std::string_view text) {
-  size_t pos = 0;
-  int64_t year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!Digits(text, &pos, 4, &year) || !Expect(text, &pos, '-') || !Digits(text, &pos, 2, &month) ||
-      !Expect(text, &pos, '-') || !Digits(text, &pos, 2, &day)) {
-    return std::nullopt;
-  }
-  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ')) {
-    return std::nullopt;
-  }
-  ++pos;
-  if (!Digits(text, &pos, 2, &hour) || !Expect(text, &pos, ':') ||
-      !Digits(text, &pos, 2, &minute) || !Expect(text, &pos, ':') ||
-      !Digits(text, &pos, 2, &second)) {
-    return std::nullopt;
-  }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return std::nullopt;
-  }
-  int64_t millis = 0;
-  if (pos < text.size() && text[pos] == '.') {
-    ++pos;
-    size_t digits = 0;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      if (digits < 3) millis = millis * 10 + (text[pos] - '0');
-      ++digits;
-      ++pos;
-    }
-    if (digits == 0) return std::nullopt;
-    for (size_t i = digits; i < 3; ++i) millis *= 10;
-  }
-  int64_t offset_minutes = 0;
-  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
-    ++pos;
-  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
-    int64_t sign = text[pos] == '-' ? -1 : 1;
-    ++pos;
-    int64_t off_h = 0, off_m = 0;
-    if (!Digits(text, &pos, 2, &off_h) || !Expect(text, &pos, ':') ||
-        !Digits(text, &pos, 2, &off_m) || off_h > 23 || off_m > 59) {
-      return std::nullopt;
-    }
-    offset_minutes = sign * (off_h * 60 + off_m);
-  } else {
-    return std::nullopt;
-  }
-  if (pos != text.size()) return std::nullopt;
-  int64_t seconds = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second -
-                    offset_minutes * 60;
-  return seconds * 1000 + millis;
-}
 
 std::string FormatRfc3339(int64_t epoch_ms, int offset_minutes, bool millis) {
   int64_t local_ms = epoch_ms + int64_t{offset_minutes} * 60'000;

@@ -12,11 +12,12 @@
 #include <string>
 #include <string_view>
 
+#include "base/time.h"
+
 namespace baton::cli {
 
-// "2024-05-01T12:03:22Z", "2024-05-01T14:03:22.5+02:00" (also 't', ' ', 'z') → Unix time in
-// milliseconds. nullopt when the text is not an RFC 3339 date-time.
-std::optional<int64_t> ParseRfc3339(std::string_view text);
+// Parsing is baton::ParseRfc3339 (base/time.h), shared with the server.
+using baton::ParseRfc3339;
 
 // Unix milliseconds → RFC 3339 at the given UTC offset ("Z" when 0), with ".mmm" if
 // `millis`.
