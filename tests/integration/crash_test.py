@@ -145,7 +145,9 @@ class Fixture:
                 with fixture.lock:
                     fixture.requests.append((key, time.time(), self.path))
                 status = 200
-                if self.path == "/flaky" and key.endswith(":0"):
+                # "<instance>:<task>:<attempt>:<activity>": the first attempt fails.
+                parts = key.rsplit(":", 2)
+                if self.path == "/flaky" and len(parts) == 3 and parts[1] == "0":
                     status = 503
                     body = b'{"error":"try again"}'
                 self.send_response(status)
@@ -391,6 +393,12 @@ def main() -> int:
         if any(not k for k, _ in http_requests):
             failures.append("an HTTP call arrived without an Idempotency-Key")
         check_keys("http", http_requests)
+        # Each instance makes 4 distinct calls: left, right, and the flaky call twice
+        # (attempt 0 fails with 503, the retry succeeds).
+        distinct = len({k for k, _ in http_requests})
+        if distinct != 4 * len(ids):
+            failures.append(f"{distinct} distinct HTTP keys for {len(ids)} instances "
+                            f"(expected 4 each: the retry path did not run as designed)")
         shell_requests = []
         with open(shell_log) as f:
             for line in f:
