@@ -718,6 +718,23 @@ class Run {
     }
   }
 
+  // True when stepping `n` could only answer Blocked, with no effect: a call, process or
+  // wait whose result has not arrived (or an iteration list whose current task is one).
+  // Forks and parallel fors skip such branches, so an event costs a few comparisons per
+  // idle branch instead of a step of each (a fork of 1,000 got 1,000 steps per result).
+  static bool IdleLeaf(const Node& n) {
+    if (n.type != Node::Type::kTask || n.inbox != Node::Inbox::kNone || !n.task) return false;
+    const TaskDef& t = *n.task;
+    if (n.phase == Node::Phase::kActivity) {
+      return (t.type == TaskType::kCall && !t.function) || t.type == TaskType::kRun;
+    }
+    return n.phase == Node::Phase::kTimer && t.type == TaskType::kWait;
+  }
+  static bool Idle(const Node& n) {
+    if (n.type == Node::Type::kList) return n.children.size() == 1 && IdleLeaf(*n.children.front());
+    return IdleLeaf(n);
+  }
+
   Outcome StepParallelFor(Node& n) {
     const TaskDef& task = *n.task;
     while (true) {
@@ -727,6 +744,10 @@ class Run {
       }
       bool progressed = false;
       for (size_t i = 0; i < n.children.size();) {
+        if (Idle(*n.children[i])) {
+          ++i;
+          continue;
+        }
         Outcome o = StepList(*n.children[i]);
         if (o.blocked()) {
           ++i;
@@ -748,6 +769,10 @@ class Run {
   Outcome StepFork(Node& n) {
     const TaskDef& task = *n.task;
     for (size_t i = 0; i < n.children.size();) {
+      if (Idle(*n.children[i])) {
+        ++i;
+        continue;
+      }
       Outcome o = StepTask(*n.children[i]);
       if (o.blocked()) {
         ++i;
