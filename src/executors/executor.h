@@ -33,6 +33,8 @@ struct ExecutorOptions {
   bool loopback_only = false;
   // Environment given to run: shell/script processes in addition to the task's own.
   std::vector<std::pair<std::string, std::string>> base_environment;
+  // Threads (each with its own libcurl multi handle) that carry HTTP and OpenAPI calls.
+  int http_threads = 2;
 };
 
 class Executor {

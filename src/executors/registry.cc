@@ -4,6 +4,7 @@
 
 #include "executors/http/http_executor.h"
 #include "executors/process/process_executor.h"
+#include "executors/sharded.h"
 
 namespace baton::executors {
 
@@ -25,7 +26,15 @@ Executor* ExecutorRegistry::Find(std::string_view kind) const {
 
 std::vector<ExecutorPtr> MakeDefaultExecutors(const ExecutorOptions& options) {
   std::vector<ExecutorPtr> out;
-  out.push_back(std::make_unique<HttpExecutor>(options));
+  if (options.http_threads <= 1) {
+    out.push_back(std::make_unique<HttpExecutor>(options));
+  } else {
+    std::vector<ExecutorPtr> shards;
+    for (int i = 0; i < options.http_threads; ++i) {
+      shards.push_back(std::make_unique<HttpExecutor>(options));
+    }
+    out.push_back(std::make_unique<ShardedExecutor>(std::move(shards)));
+  }
   out.push_back(std::make_unique<ProcessExecutor>(options));
   return out;
 }

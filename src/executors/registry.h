@@ -36,7 +36,8 @@ class ExecutorRegistry {
   std::unordered_map<std::string, Executor*> by_kind_;
 };
 
-// The built-in executors: HttpExecutor (http, openapi) and ProcessExecutor (shell, script).
+// The built-in executors: HttpExecutor (http, openapi; `http_threads` of them behind a
+// ShardedExecutor) and ProcessExecutor (shell, script).
 std::vector<ExecutorPtr> MakeDefaultExecutors(const ExecutorOptions& options);
 
 }  // namespace baton::executors
