@@ -53,6 +53,7 @@ Status ApplyConfig(const std::string& path, Config& config) {
     setter(v.AsInt());
   };
   static const std::vector<std::string> kKnown = {"workers",
+                                                  "httpThreads",
                                                   "maxBatch",
                                                   "maxDocumentBytes",
                                                   "maxInstanceBytes",
@@ -82,6 +83,8 @@ Status ApplyConfig(const std::string& path, Config& config) {
          [&](int64_t v) { s.evaluation_timeout_ms = v; });
   number(root, "shutdownDeadlineMs", "/", 0, 3600000,
          [&](int64_t v) { s.shutdown_deadline_ms = v; });
+  number(root, "httpThreads", "/", 1, 64,
+         [&](int64_t v) { config.executors.http_threads = static_cast<int>(v); });
   Json http = root.Get("http");
   if (!http.IsNull() && !http.IsObject() && status.ok()) {
     status = Status::InvalidArgument(
