@@ -139,4 +139,8 @@ class Json {
 // Escapes a key for use in a JSON pointer (RFC 6901: '~' → "~0", '/' → "~1").
 std::string PointerEscape(std::string_view key);
 
+// Appends `s` as a JSON string literal (quotes included) to `out`: for code that writes JSON
+// text directly, without building jq values.
+void AppendJsonString(std::string* out, std::string_view s);
+
 }  // namespace baton

@@ -66,29 +66,6 @@ void SetTimes(const store::InstanceRow& row, Json& out) {
   }
 }
 
-void AppendQuoted(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out->append(buf);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
 void Separate(std::string* out) {
   if (!out->empty()) out->push_back(',');
 }
@@ -98,16 +75,16 @@ void Separate(std::string* out) {
 void AppendLifecycleJson(std::string* out, const engine::LifecycleEntry& entry) {
   Separate(out);
   out->append("{\"kind\":");
-  AppendQuoted(out, engine::LifecycleKindName(entry.kind));
+  AppendJsonString(out, engine::LifecycleKindName(entry.kind));
   out->append(",\"time\":");
   out->append(std::to_string(entry.time));
   if (!entry.task_ref.empty()) {
     out->append(",\"task\":");
-    AppendQuoted(out, entry.task_ref);
+    AppendJsonString(out, entry.task_ref);
   }
   if (!entry.task_name.empty()) {
     out->append(",\"name\":");
-    AppendQuoted(out, entry.task_name);
+    AppendJsonString(out, entry.task_name);
   }
   out->append(",\"attempt\":");
   out->append(std::to_string(entry.attempt));
@@ -122,12 +99,12 @@ void AppendRuntimeEntryJson(std::string* out, int64_t time, std::string_view kin
                             std::string_view reason) {
   Separate(out);
   out->append("{\"kind\":");
-  AppendQuoted(out, kind);
+  AppendJsonString(out, kind);
   out->append(",\"time\":");
   out->append(std::to_string(time));
   if (!reason.empty()) {
     out->append(",\"reason\":");
-    AppendQuoted(out, reason);
+    AppendJsonString(out, reason);
   }
   out->push_back('}');
 }
