@@ -195,7 +195,8 @@ struct Server::Impl {
   };
   std::mutex activities_mu;
   std::unordered_map<uint64_t, Activity> activities;
-  std::unordered_map<std::string, uint64_t> global_of;  // "instance/local" → global id
+  std::unordered_map<std::string, uint64_t> global_of;       // "instance/local" → global id
+  std::unordered_map<std::string, int64_t> in_flight_count;  // instance → activities
   uint64_t next_global = 1;
 
   // --- subscriptions (listen) ---
@@ -423,11 +424,25 @@ struct Server::Impl {
 
   int64_t CountInFlight(const std::string& id) {
     std::lock_guard<std::mutex> lock(activities_mu);
-    int64_t n = 0;
-    for (const auto& [global, a] : activities) {
-      if (a.instance == id) ++n;
+    auto it = in_flight_count.find(id);
+    return it == in_flight_count.end() ? 0 : it->second;
+  }
+
+  // The activity maps change only through these two (activities_mu held), which keep
+  // in_flight_count true, so a load after recovery does not scan every activity.
+  void AddActivityLocked(uint64_t global, Activity a) {
+    global_of[a.instance + "/" + std::to_string(a.local)] = global;
+    ++in_flight_count[a.instance];
+    activities[global] = std::move(a);
+  }
+  void EraseActivityLocked(std::unordered_map<std::string, uint64_t>::iterator it) {
+    auto a = activities.find(it->second);
+    if (a != activities.end()) {
+      auto c = in_flight_count.find(a->second.instance);
+      if (c != in_flight_count.end() && --c->second <= 0) in_flight_count.erase(c);
+      activities.erase(a);
     }
-    return n;
+    global_of.erase(it);
   }
 
   void Process(Worker& w, const engine::Interpreter& interpreter, DefinitionCache& defs,
@@ -486,7 +501,12 @@ struct Server::Impl {
         return false;
       }
       in.state = std::move(t->state);
-      for (const auto& e : t->lifecycle) AppendLifecycleJson(&history, e);
+      if (!t->lifecycle.empty()) {
+        // The codec writes "[e1,e2,...]"; history keeps the items of every advance.
+        std::string entries = engine::EncodeLifecycle(t->lifecycle);
+        if (!history.empty()) history.push_back(',');
+        history.append(entries, 1, entries.size() - 2);
+      }
       CollectCommands(in, t->commands, write, pw.dispatch);
       changed = true;
       return true;
@@ -620,7 +640,8 @@ struct Server::Impl {
       row.name = in.wf->name;
       row.version = in.wf->version;
       row.created_at = now;
-      row.input_json = in.state.raw_input.Dump();
+      // A start through the API measured (and so wrote) the input already.
+      if (row.input_json.empty()) row.input_json = in.state.raw_input.Dump();
     }
     row.status = in.row.suspended && !engine::IsTerminal(in.state.status)
                      ? "suspended"
@@ -941,8 +962,7 @@ struct Server::Impl {
     {
       std::lock_guard<std::mutex> lock(activities_mu);
       global = next_global++;
-      activities[global] = Activity{instance, local, task.kind, {}};
-      global_of[instance + "/" + std::to_string(local)] = global;
+      AddActivityLocked(global, Activity{instance, local, task.kind, {}});
     }
     c_dispatched.fetch_add(1);
     if (recovered) c_redispatched.fetch_add(1);
@@ -977,8 +997,7 @@ struct Server::Impl {
     std::lock_guard<std::mutex> lock(activities_mu);
     auto it = global_of.find(instance + "/" + std::to_string(local));
     if (it == global_of.end()) return;
-    activities.erase(it->second);
-    global_of.erase(it);
+    EraseActivityLocked(it);
   }
 
   void CancelActivity(const std::string& instance, uint64_t local) {
@@ -990,8 +1009,7 @@ struct Server::Impl {
       if (it == global_of.end()) return;
       global = it->second;
       a = activities[global];
-      activities.erase(global);
-      global_of.erase(it);
+      EraseActivityLocked(it);
     }
     if (a.kind == "child") {
       if (!a.child_id.empty()) {
@@ -1082,8 +1100,7 @@ struct Server::Impl {
   void RegisterChild(const std::string& parent, uint64_t local, const std::string& child) {
     std::lock_guard<std::mutex> lock(activities_mu);
     uint64_t global = next_global++;
-    activities[global] = Activity{parent, local, "child", child};
-    global_of[parent + "/" + std::to_string(local)] = global;
+    AddActivityLocked(global, Activity{parent, local, "child", child});
   }
 
   void Publish(const Json& event) {
@@ -1711,6 +1728,7 @@ void Server::StartInstance(StartRequest request, std::function<void(Result<Start
     inst->row.name = def->name;
     inst->row.version = def->version;
     inst->row.idempotency_key = request.idempotency_key;
+    inst->row.input_json = std::move(input_text);
   }
   Mail m;
   m.kind = Mail::Kind::kStart;

@@ -1,6 +1,5 @@
 #include "runtime/views.h"
 
-#include <cstdio>
 #include <map>
 #include <utility>
 
@@ -72,29 +71,6 @@ void Separate(std::string* out) {
 
 }  // namespace
 
-void AppendLifecycleJson(std::string* out, const engine::LifecycleEntry& entry) {
-  Separate(out);
-  out->append("{\"kind\":");
-  AppendJsonString(out, engine::LifecycleKindName(entry.kind));
-  out->append(",\"time\":");
-  out->append(std::to_string(entry.time));
-  if (!entry.task_ref.empty()) {
-    out->append(",\"task\":");
-    AppendJsonString(out, entry.task_ref);
-  }
-  if (!entry.task_name.empty()) {
-    out->append(",\"name\":");
-    AppendJsonString(out, entry.task_name);
-  }
-  out->append(",\"attempt\":");
-  out->append(std::to_string(entry.attempt));
-  if (!entry.data.IsNull()) {
-    out->append(",\"data\":");
-    out->append(entry.data.Dump());
-  }
-  out->push_back('}');
-}
-
 void AppendRuntimeEntryJson(std::string* out, int64_t time, std::string_view kind,
                             std::string_view reason) {
   Separate(out);
@@ -107,17 +83,6 @@ void AppendRuntimeEntryJson(std::string* out, int64_t time, std::string_view kin
     AppendJsonString(out, reason);
   }
   out->push_back('}');
-}
-
-Json LifecycleToJson(const engine::LifecycleEntry& entry) {
-  Json e = Json::Object();
-  e.Set("kind", Json::String(engine::LifecycleKindName(entry.kind)));
-  e.Set("time", Json::Number(static_cast<double>(entry.time)));
-  if (!entry.task_ref.empty()) e.Set("task", Json::String(entry.task_ref));
-  if (!entry.task_name.empty()) e.Set("name", Json::String(entry.task_name));
-  e.Set("attempt", Json::Number(entry.attempt));
-  if (!entry.data.IsNull()) e.Set("data", entry.data);
-  return e;
 }
 
 Json RunningTasks(const engine::InstanceState& state) {

@@ -11,27 +11,21 @@
 
 #include "base/json.h"
 #include "base/status.h"
-#include "engine/lifecycle.h"
 #include "engine/state.h"
 #include "engine/workflow.h"
 #include "store/store.h"
 
 namespace baton::runtime {
 
-// {kind: "task.completed", time: <epoch ms>, task?, name?, attempt, data?} — one entry of a
-// history row (rows hold a JSON array of these; runtime events such as
-// "instance.suspended" have the same shape, with a `reason`).
-Json LifecycleToJson(const engine::LifecycleEntry& entry);
-
-// The same entries written straight to JSON text (the hot path of every transition: no
-// intermediate jq values). Entries are appended to `out` as array items, comma-separated;
-// the caller adds the brackets.
-void AppendLifecycleJson(std::string* out, const engine::LifecycleEntry& entry);
+// History rows hold a JSON array of lifecycle entries as engine::EncodeLifecycle writes them
+// ({kind: "task.completed", time: <epoch ms>, task?, name?, attempt?, data?}), plus runtime
+// events such as "instance.suspended" of the same shape with a `reason`, appended here
+// (comma-separated array items; the caller adds the brackets).
 void AppendRuntimeEntryJson(std::string* out, int64_t time, std::string_view kind,
                             std::string_view reason);
 
 // The full view of one instance. `wf`/`state` may be null (the definition is gone, or the
-// snapshot is empty): then context and tasks are left out.
+// snapshot is empty): then context is left out and tasks is empty.
 Json BuildView(const store::InstanceRow& row, const engine::CompiledWorkflow* wf,
                const engine::InstanceState* state);
 
