@@ -8,6 +8,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -170,6 +171,7 @@ TEST_F(ServerTest, DeployIsIdempotentAndRefusesChangedContent) {
 
 TEST_F(ServerTest, UnknownWorkflowAndOversizedInputAreRefused) {
   options_.max_instance_bytes = 1024;
+  options_.max_document_bytes = 1024;
   Open();
   Deploy(kGreet);
   auto r = Start("test/nope", "{}");
@@ -178,6 +180,11 @@ TEST_F(ServerTest, UnknownWorkflowAndOversizedInputAreRefused) {
   auto bad_ref = Start("no-slash", "{}");
   ASSERT_FALSE(bad_ref.ok());
   EXPECT_EQ(bad_ref.status().code(), StatusCode::kInvalidArgument);
+  std::string big_doc = std::string(kGreet) + "# " + std::string(2000, 'x') + "\n";
+  auto deploy = server_->Deploy(big_doc);
+  ASSERT_FALSE(deploy.ok());
+  EXPECT_EQ(deploy.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(deploy.status().message().find("maxDocumentBytes"), std::string::npos);
   auto big = Start("test/greet", R"({"name":")" + std::string(2000, 'x') + R"("})");
   ASSERT_FALSE(big.ok());
   EXPECT_EQ(big.status().code(), StatusCode::kInvalidArgument);
@@ -197,6 +204,23 @@ TEST_F(ServerTest, IdempotencyKeyGivesTheSameInstance) {
   auto page = server_->ListInstances(ListFilter{});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->Get("items").size(), 1u);
+}
+
+TEST_F(ServerTest, ConcurrentStartsShareCommits) {
+  Open();
+  Deploy(kGreet);
+  std::vector<std::promise<Result<StartResult>>> done(300);
+  for (auto& p : done) {
+    StartRequest req;
+    req.workflow = "test/greet";
+    req.input = *Json::Parse(R"({"name":"x"})");
+    server_->StartInstance(std::move(req), [&p](Result<StartResult> r) { p.set_value(r); });
+  }
+  for (auto& p : done) ASSERT_TRUE(p.get_future().get().ok());
+  // Group commit: the transitions of many instances went into fewer transactions.
+  Server::Counters c = server_->counters();
+  EXPECT_GE(c.transitions, 300u);
+  EXPECT_LT(c.commits, c.transitions);
 }
 
 TEST_F(ServerTest, TimersFireAndWaitingInstancesLeaveMemory) {
