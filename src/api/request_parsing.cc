@@ -17,6 +17,8 @@ namespace {
 constexpr size_t kMaxIdempotencyKey = 256;
 constexpr size_t kMaxReason = 4096;
 constexpr size_t kMaxCursor = 1024;
+constexpr size_t kMaxBy = 256;
+constexpr size_t kMaxErrorType = 512;
 constexpr std::array<std::string_view, 11> kStatuses = {
     "pending",   "running",  "waiting",      "suspended",   "cancelled",          "faulted",
     "completed", "retrying", "compensating", "compensated", "compensation_failed"};
@@ -50,8 +52,11 @@ std::string Quote(std::string_view value) {
 
 std::string MemberPath(std::string_view key) { return "/" + PointerEscape(key); }
 
-// Rejects members outside `allowed`, naming the first one found.
-Status CheckMembers(const Json& object, std::initializer_list<std::string_view> allowed) {
+// Rejects members outside `allowed`, naming the first one found by its JSON pointer:
+// `prefix` is the pointer of `object` ("" for the body), `what` names the object in the
+// message ("a skip request") when not empty.
+Status CheckMembers(const Json& object, std::initializer_list<std::string_view> allowed,
+                    std::string_view prefix = "", std::string_view what = "") {
   Status status;
   object.ForEachMember([&](std::string_view key, const Json&) {
     if (!status.ok()) return;
@@ -63,14 +68,125 @@ Status CheckMembers(const Json& object, std::initializer_list<std::string_view> 
       if (!expected.empty()) expected += ", ";
       expected += a;
     }
-    status =
-        Status::InvalidArgument(MemberPath(key) + ": unknown member (expected " + expected + ")");
+    std::string of = what.empty() ? "" : " of " + std::string(what);
+    status = Status::InvalidArgument(std::string(prefix) + MemberPath(key) + ": unknown member" +
+                                     of + " (expected " + expected + ")");
   });
   return status;
 }
 
 Status QueryError(std::string_view name, const std::string& message) {
   return Status::InvalidArgument("query parameter '" + std::string(name) + "': " + message);
+}
+
+bool IsBlank(std::string_view text) {
+  for (char c : text) {
+    if (!IsSpace(c)) return false;
+  }
+  return true;
+}
+
+// The parameters the list routes share. Each returns the parsed value or the problem,
+// naming the parameter.
+Result<std::string> QueryWorkflow(std::string_view name, const std::string& value) {
+  Status s = ValidateWorkflowRef(value);
+  if (!s.ok()) return QueryError(name, s.message());
+  return value;
+}
+
+Result<int64_t> QueryTime(std::string_view name, std::string_view value) {
+  Result<int64_t> t = ParseTimestamp(value);
+  if (!t.ok()) return QueryError(name, t.status().message());
+  if (*t <= 0) return QueryError(name, "times at or before 1970-01-01T00:00:00Z are not supported");
+  return t;
+}
+
+Result<int> QueryLimit(std::string_view name, std::string_view value) {
+  int limit = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
+  if (ec != std::errc() || end != value.data() + value.size() || limit < 1 || limit > 1000) {
+    return QueryError(name, "expected an integer from 1 to 1000, got " + Quote(value));
+  }
+  return limit;
+}
+
+Result<std::string> QueryCursor(std::string_view name, const std::string& value) {
+  bool printable = !value.empty() && value.size() <= kMaxCursor;
+  for (char c : value) printable = printable && c > 0x20 && c < 0x7f;
+  if (!printable) {
+    return QueryError(name, "expected the nextCursor of a previous page, got " + Quote(value));
+  }
+  return value;
+}
+
+// An error type: a URI ("https://serverlessworkflow.io/spec/1.0.0/errors/communication") or
+// its last segment ("communication"): 1 to kMaxErrorType printable ASCII bytes, no spaces.
+Status ValidateErrorType(std::string_view type) {
+  bool ok = !type.empty() && type.size() <= kMaxErrorType;
+  for (char c : type) ok = ok && c > 0x20 && c < 0x7f;
+  if (!ok) {
+    return Status::InvalidArgument(
+        "expected an error type, a URI such as "
+        "https://serverlessworkflow.io/spec/1.0.0/errors/communication or its last segment "
+        "(communication), got " +
+        Quote(type));
+  }
+  return Status::Ok();
+}
+
+// `reason` of a repair or redrive body: required, a string that is not blank.
+Result<std::string> ParseReason(const Json& body) {
+  if (!body.Has("reason")) {
+    return Status::InvalidArgument(
+        "/reason: required member is missing (a non-empty string saying why; it is kept in "
+        "the instance's history)");
+  }
+  Json reason = body.Get("reason");
+  if (!reason.IsString()) {
+    return Status::InvalidArgument(std::string("/reason: expected a string, got ") +
+                                   reason.KindName());
+  }
+  if (IsBlank(reason.AsString())) return Status::InvalidArgument("/reason: must not be empty");
+  if (reason.AsString().size() > kMaxReason) {
+    return Status::InvalidArgument("/reason: longer than " + std::to_string(kMaxReason) + " bytes");
+  }
+  return std::string(reason.AsString());
+}
+
+// `by` of a repair or redrive body, else the X-Baton-User header (`user`), else "anonymous".
+// A blank `by` counts as absent.
+Result<std::string> ParseBy(const Json& body, std::string_view user) {
+  if (body.Has("by")) {
+    Json by = body.Get("by");
+    if (!by.IsString()) {
+      return Status::InvalidArgument(std::string("/by: expected a string, got ") + by.KindName());
+    }
+    if (by.AsString().size() > kMaxBy) {
+      return Status::InvalidArgument("/by: longer than " + std::to_string(kMaxBy) + " bytes");
+    }
+    if (!IsBlank(by.AsString())) return std::string(by.AsString());
+  }
+  if (user.size() > kMaxBy) {
+    return Status::InvalidArgument("header X-Baton-User: longer than " + std::to_string(kMaxBy) +
+                                   " bytes");
+  }
+  if (!IsBlank(user)) return std::string(user);
+  return std::string("anonymous");
+}
+
+// The body of a repair or redrive: JSON, an object. `shape` is what an empty body is told
+// to send.
+Result<Json> ParseObjectBody(std::string_view body, std::string_view shape) {
+  if (IsBlank(body)) {
+    return Status::InvalidArgument("the request body is empty: expected a JSON object " +
+                                   std::string(shape));
+  }
+  BATON_ASSIGN_OR_RETURN(Json json, ParseJsonBody(body));
+  if (!json.IsObject()) {
+    return Status::InvalidArgument("request body: expected a JSON object " + std::string(shape) +
+                                   ", got " + json.KindName());
+  }
+  return json;
 }
 
 }  // namespace
@@ -196,29 +312,14 @@ Result<runtime::ListFilter> ParseListFilter(const Fields& query) {
       }
       filter.status = value;
     } else if (name == "workflow") {
-      Status s = ValidateWorkflowRef(value);
-      if (!s.ok()) return QueryError(name, s.message());
-      filter.workflow = value;
+      BATON_ASSIGN_OR_RETURN(filter.workflow, QueryWorkflow(name, value));
     } else if (name == "since" || name == "until") {
-      Result<int64_t> t = ParseTimestamp(value);
-      if (!t.ok()) return QueryError(name, t.status().message());
-      if (*t <= 0)
-        return QueryError(name, "times at or before 1970-01-01T00:00:00Z are not supported");
-      (name == "since" ? filter.since_ms : filter.until_ms) = *t;
+      BATON_ASSIGN_OR_RETURN((name == "since" ? filter.since_ms : filter.until_ms),
+                             QueryTime(name, value));
     } else if (name == "limit") {
-      int limit = 0;
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
-      if (ec != std::errc() || end != value.data() + value.size() || limit < 1 || limit > 1000) {
-        return QueryError(name, "expected an integer from 1 to 1000, got " + Quote(value));
-      }
-      filter.limit = limit;
+      BATON_ASSIGN_OR_RETURN(filter.limit, QueryLimit(name, value));
     } else if (name == "cursor") {
-      bool printable = !value.empty() && value.size() <= kMaxCursor;
-      for (char c : value) printable = printable && c > 0x20 && c < 0x7f;
-      if (!printable) {
-        return QueryError(name, "expected the nextCursor of a previous page, got " + Quote(value));
-      }
-      filter.cursor = value;
+      BATON_ASSIGN_OR_RETURN(filter.cursor, QueryCursor(name, value));
     } else {
       return Status::InvalidArgument("unknown query parameter " + Quote(name) +
                                      " (expected status, workflow, since, until, limit or cursor)");
@@ -228,6 +329,153 @@ Result<runtime::ListFilter> ParseListFilter(const Fields& query) {
     return Status::InvalidArgument("query parameters: 'since' must be before 'until'");
   }
   return filter;
+}
+
+Result<runtime::DeadLetterFilter> ParseDeadLetterFilter(const Fields& query) {
+  runtime::DeadLetterFilter filter;
+  std::set<std::string, std::less<>> seen;
+  for (const auto& [name, value] : query) {
+    if (!seen.insert(name).second) return QueryError(name, "given more than once");
+    if (name == "workflow") {
+      BATON_ASSIGN_OR_RETURN(filter.workflow, QueryWorkflow(name, value));
+    } else if (name == "errorType") {
+      Status s = ValidateErrorType(value);
+      if (!s.ok()) return QueryError(name, s.message());
+      filter.error_type = value;
+    } else if (name == "since" || name == "until") {
+      BATON_ASSIGN_OR_RETURN((name == "since" ? filter.since_ms : filter.until_ms),
+                             QueryTime(name, value));
+    } else if (name == "limit") {
+      BATON_ASSIGN_OR_RETURN(filter.limit, QueryLimit(name, value));
+    } else if (name == "cursor") {
+      BATON_ASSIGN_OR_RETURN(filter.cursor, QueryCursor(name, value));
+    } else {
+      return Status::InvalidArgument(
+          "unknown query parameter " + Quote(name) +
+          " (expected workflow, errorType, since, until, limit or cursor)");
+    }
+  }
+  if (filter.since_ms > 0 && filter.until_ms > 0 && filter.since_ms >= filter.until_ms) {
+    return Status::InvalidArgument("query parameters: 'since' must be before 'until'");
+  }
+  return filter;
+}
+
+Result<runtime::RepairRequest> ParseRepairBody(std::string_view action, std::string_view body,
+                                               std::string_view user) {
+  const bool retry = action == "retry";
+  const bool skip = action == "skip";
+  if (!retry && !skip && action != "compensate" && action != "discard") {
+    return Status::InvalidArgument("unknown repair action " + Quote(action) +
+                                   " (expected retry, skip, compensate or discard)");
+  }
+  BATON_ASSIGN_OR_RETURN(Json json, ParseObjectBody(body, "{\"reason\": \"...\"}"));
+  const std::string what = "a " + std::string(action) + " request";
+  if (retry) {
+    BATON_RETURN_IF_ERROR(CheckMembers(json, {"reason", "by", "input", "context"}, "", what));
+  } else if (skip) {
+    BATON_RETURN_IF_ERROR(CheckMembers(json, {"reason", "by", "output"}, "", what));
+  } else {
+    BATON_RETURN_IF_ERROR(CheckMembers(json, {"reason", "by"}, "", what));
+  }
+  runtime::RepairRequest request;
+  request.action = std::string(action);
+  BATON_ASSIGN_OR_RETURN(request.reason, ParseReason(json));
+  BATON_ASSIGN_OR_RETURN(request.by, ParseBy(json, user));
+  // The request goes to the service's threads: share nothing with `json`.
+  if (json.Has("input")) request.input = json.Get("input").DeepCopy();
+  if (json.Has("context")) request.context = json.Get("context").DeepCopy();
+  if (json.Has("output")) request.output = json.Get("output").DeepCopy();
+  return request;
+}
+
+Result<RedriveRequest> ParseRedriveBody(std::string_view body, std::string_view user) {
+  BATON_ASSIGN_OR_RETURN(
+      Json json,
+      ParseObjectBody(body, "{\"filter\": {...}, \"action\": \"...\", \"reason\": \"...\"}"));
+  BATON_RETURN_IF_ERROR(
+      CheckMembers(json, {"filter", "action", "reason", "by", "dryRun"}, "", "a redrive request"));
+  RedriveRequest request;
+  request.filter.limit = kMaxRedrive;
+
+  if (!json.Has("filter")) {
+    return Status::InvalidArgument(
+        "/filter: required member is missing (an object with workflow, errorType, since and "
+        "until, each optional; {} matches every dead letter)");
+  }
+  Json filter = json.Get("filter");
+  if (!filter.IsObject()) {
+    return Status::InvalidArgument(std::string("/filter: expected an object, got ") +
+                                   filter.KindName());
+  }
+  BATON_RETURN_IF_ERROR(
+      CheckMembers(filter, {"workflow", "errorType", "since", "until"}, "/filter", "the filter"));
+  Status bad;
+  filter.ForEachMember([&](std::string_view key, const Json& value) {
+    if (!bad.ok()) return;
+    std::string path = "/filter" + MemberPath(key);
+    if (!value.IsString()) {
+      bad = Status::InvalidArgument(path + ": expected a string, got " + value.KindName());
+      return;
+    }
+    std::string_view text = value.AsString();
+    if (key == "workflow") {
+      Status s = ValidateWorkflowRef(text);
+      if (!s.ok()) bad = Status::InvalidArgument(path + ": " + s.message());
+      request.filter.workflow = std::string(text);
+    } else if (key == "errorType") {
+      Status s = ValidateErrorType(text);
+      if (!s.ok()) bad = Status::InvalidArgument(path + ": " + s.message());
+      request.filter.error_type = std::string(text);
+    } else {
+      Result<int64_t> t = ParseTimestamp(text);
+      if (!t.ok()) {
+        bad = Status::InvalidArgument(path + ": " + t.status().message());
+      } else if (*t <= 0) {
+        bad = Status::InvalidArgument(
+            path + ": times at or before 1970-01-01T00:00:00Z are not supported");
+      } else {
+        (key == "since" ? request.filter.since_ms : request.filter.until_ms) = *t;
+      }
+    }
+  });
+  BATON_RETURN_IF_ERROR(bad);
+  if (request.filter.since_ms > 0 && request.filter.until_ms > 0 &&
+      request.filter.since_ms >= request.filter.until_ms) {
+    return Status::InvalidArgument("/filter: 'since' must be before 'until'");
+  }
+
+  if (!json.Has("action")) {
+    return Status::InvalidArgument(
+        "/action: required member is missing (expected retry, compensate or discard)");
+  }
+  Json action = json.Get("action");
+  if (!action.IsString()) {
+    return Status::InvalidArgument(std::string("/action: expected a string, got ") +
+                                   action.KindName());
+  }
+  if (action.AsString() == "skip") {
+    return Status::InvalidArgument(
+        "/action: skip is not allowed in bulk, since each skipped task needs its own output; "
+        "skip instances one at a time (POST /api/v1/instances/{id}/skip)");
+  }
+  if (action.AsString() != "retry" && action.AsString() != "compensate" &&
+      action.AsString() != "discard") {
+    return Status::InvalidArgument("/action: expected retry, compensate or discard, got " +
+                                   Quote(action.AsString()));
+  }
+  request.repair.action = std::string(action.AsString());
+  BATON_ASSIGN_OR_RETURN(request.repair.reason, ParseReason(json));
+  BATON_ASSIGN_OR_RETURN(request.repair.by, ParseBy(json, user));
+  if (json.Has("dryRun")) {
+    Json dry_run = json.Get("dryRun");
+    if (!dry_run.IsBool()) {
+      return Status::InvalidArgument(std::string("/dryRun: expected a boolean, got ") +
+                                     dry_run.KindName());
+    }
+    request.dry_run = dry_run.AsBool();
+  }
+  return request;
 }
 
 Result<int64_t> ParseTimestamp(std::string_view text) {

@@ -41,6 +41,31 @@ Status ParseEmptyBody(std::string_view body);
 // parameters and repeated ones are rejected.
 Result<runtime::ListFilter> ParseListFilter(const Fields& query);
 
+// GET /api/v1/dead-letters query: workflow, errorType, since, until (bounds of endedAt),
+// limit, cursor. Unknown parameters and repeated ones are rejected.
+Result<runtime::DeadLetterFilter> ParseDeadLetterFilter(const Fields& query);
+
+// Body of POST /api/v1/instances/{id}/retry|skip|compensate|discard: a JSON object with
+// `reason` (required, not blank) and `by` (optional), plus per action: retry `input` and
+// `context`, skip `output` (any JSON value each). Any other member is rejected, naming it.
+// `action` is the route's ("retry", ...); `user` is the X-Baton-User header's value (empty
+// when absent), the author when the body has no `by`; "anonymous" when neither names one.
+Result<runtime::RepairRequest> ParseRepairBody(std::string_view action, std::string_view body,
+                                               std::string_view user);
+
+// Body of POST /api/v1/dead-letters/redrive:
+//   {"filter": {workflow?, errorType?, since?, until?}, "action": "retry"|"compensate"|
+//    "discard", "reason": "...", "by"?: "...", "dryRun"?: bool}
+// `filter` is required ({} matches every dead letter); `skip` is refused (it needs each
+// instance's output). The filter's limit is kMaxRedrive. `user` as for ParseRepairBody.
+inline constexpr int kMaxRedrive = 1000;
+struct RedriveRequest {
+  runtime::DeadLetterFilter filter;
+  runtime::RepairRequest repair;
+  bool dry_run = false;
+};
+Result<RedriveRequest> ParseRedriveBody(std::string_view body, std::string_view user);
+
 // An RFC 3339 date-time ("2024-05-01T12:00:00Z", "…T14:00:00.250+02:00") or non-negative
 // epoch milliseconds ("1714564800000"); returns epoch milliseconds.
 Result<int64_t> ParseTimestamp(std::string_view text);

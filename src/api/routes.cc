@@ -1,7 +1,10 @@
 #include "api/routes.h"
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "api/openapi.h"
@@ -237,6 +240,45 @@ void ControlInstance(WorkflowService& service, Control control, const Request& r
   }
 }
 
+// --- dead letters and operator repair -------------------------------------------------------
+
+void ListDeadLetters(WorkflowService& service, const Request& req, const Responder& res) {
+  Result<runtime::DeadLetterFilter> filter = ParseDeadLetterFilter(req.query);
+  if (!filter.ok()) return Fail(res, filter.status());
+  Reply(res, service.ListDeadLetters(*filter));
+}
+
+// Who asks, when the body has no `by`: the X-Baton-User header ("" when absent).
+std::string_view UserHeader(const Request& req) {
+  std::optional<std::string_view> user = req.Header("X-Baton-User");
+  return user ? *user : std::string_view();
+}
+
+// Runs on the commit thread: hop to the strand, then answer the value or the problem.
+std::function<void(Result<Json>)> AnswerOnStrand(const Responder& res) {
+  return [res](Result<Json> result) {
+    auto answer = std::make_shared<Result<Json>>(std::move(result));
+    res.Post([res, answer] { Reply(res, *answer); });
+  };
+}
+
+void RepairInstance(WorkflowService& service, std::string_view action, const Request& req,
+                    const Responder& res) {
+  std::string id = req.Param("id");
+  Status valid = ValidateInstanceId(id);
+  if (!valid.ok()) return Fail(res, valid);
+  Result<runtime::RepairRequest> repair = ParseRepairBody(action, req.body, UserHeader(req));
+  if (!repair.ok()) return Fail(res, repair.status());
+  service.Repair(id, std::move(repair).value(), AnswerOnStrand(res));
+}
+
+void Redrive(WorkflowService& service, const Request& req, const Responder& res) {
+  Result<RedriveRequest> redrive = ParseRedriveBody(req.body, UserHeader(req));
+  if (!redrive.ok()) return Fail(res, redrive.status());
+  service.Redrive(redrive->filter, std::move(redrive->repair), redrive->dry_run,
+                  AnswerOnStrand(res));
+}
+
 // --- operations ----------------------------------------------------------------------------
 
 void Healthz(const Request&, const Responder& res) {
@@ -286,6 +328,17 @@ void AddRoutes(Router& router, WorkflowService& service) {
   router.Add("POST", "/api/v1/instances/{id}/cancel", control(Control::kCancel));
   router.Add("POST", "/api/v1/instances/{id}/suspend", control(Control::kSuspend));
   router.Add("POST", "/api/v1/instances/{id}/resume", control(Control::kResume));
+  auto repair = [&service](std::string_view action) {
+    return [&service, action](const Request& req, const Responder& res) {
+      RepairInstance(service, action, req, res);
+    };
+  };
+  router.Add("POST", "/api/v1/instances/{id}/retry", repair("retry"));
+  router.Add("POST", "/api/v1/instances/{id}/skip", repair("skip"));
+  router.Add("POST", "/api/v1/instances/{id}/compensate", repair("compensate"));
+  router.Add("POST", "/api/v1/instances/{id}/discard", repair("discard"));
+  router.Add("GET", "/api/v1/dead-letters", with(ListDeadLetters));
+  router.Add("POST", "/api/v1/dead-letters/redrive", with(Redrive));
   router.Add("GET", "/api/v1/openapi.json",
              [](const Request& req, const Responder& res) { OpenApi(req, res); });
   router.Add("GET", "/healthz",

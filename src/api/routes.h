@@ -11,6 +11,9 @@
 //   GET  /api/v1/instances/{id}                                the instance view
 //   GET  /api/v1/instances/{id}/history                        its history
 //   POST /api/v1/instances/{id}/cancel|suspend|resume          controls: {id, status}
+//   POST /api/v1/instances/{id}/retry|skip|compensate|discard  operator repair: the view
+//   GET  /api/v1/dead-letters?workflow&errorType&since&until&limit&cursor
+//   POST /api/v1/dead-letters/redrive                          bulk repair (or a dry run)
 //   GET  /api/v1/openapi.json                                  the OpenAPI 3.0 document
 //   GET  /healthz, /readyz                                     liveness, readiness
 //
@@ -18,6 +21,10 @@
 // 200 when that status already reflects the request (cancel: a terminal status; suspend:
 // "suspended"; resume: anything else), 202 when the instance is still getting there (e.g. a
 // cancel running compensations).
+//
+// Repairs (retry, skip, compensate, discard) and redrive answer 200 once the service has
+// committed them: a repair with the instance view, a redrive with {dryRun, matched, items}.
+// Their author is the body's `by`, else the X-Baton-User header, else "anonymous".
 //
 // Threads: handlers run on the connection's strand (an io thread) and call the service's
 // synchronous reads there; the service's completion callbacks only hop back to the strand

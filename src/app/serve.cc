@@ -29,6 +29,51 @@ struct Config {
   executors::ExecutorOptions executors;
 };
 
+// `retry: {default: POLICY, namespaces: {NS: POLICY}}` (docs/errors.md). A namespace's
+// policy starts from the default one; `default: null` turns automatic retries off.
+Status ApplyRetryConfig(const model::Document& doc, const Json& retry, runtime::ServerOptions& s) {
+  auto fail = [&](const std::string& pointer, const std::string& message) {
+    return Status::InvalidArgument(doc.MakeDiagnostic(pointer, message).ToString());
+  };
+  if (!retry.IsObject())
+    return fail("/retry", "expected a mapping with 'default' and 'namespaces'");
+  Status status;
+  retry.ForEachMember([&](std::string_view key, const Json&) {
+    if (key != "default" && key != "namespaces" && status.ok()) {
+      status = fail("/retry/" + std::string(key),
+                    "unknown option '" + std::string(key) + "' (expected default, namespaces)");
+    }
+  });
+  if (!status.ok()) return status;
+  engine::RetryPolicy base = engine::BuiltinDefaultRetryPolicy();
+  if (retry.Has("default")) {
+    Json d = retry.Get("default");
+    if (d.IsNull()) {
+      s.default_retry.reset();
+    } else {
+      auto p = engine::ParseDefaultRetryPolicy(d, base);
+      if (!p.ok()) return fail("/retry/default", p.status().message());
+      base = *p;
+      s.default_retry = base;
+    }
+  }
+  Json namespaces = retry.Get("namespaces");
+  if (namespaces.IsNull()) return Status::Ok();
+  if (!namespaces.IsObject()) {
+    return fail("/retry/namespaces", "expected a mapping of namespace names to retry policies");
+  }
+  namespaces.ForEachMember([&](std::string_view name, const Json& policy) {
+    if (!status.ok()) return;
+    auto p = engine::ParseDefaultRetryPolicy(policy, base);
+    if (!p.ok()) {
+      status = fail("/retry/namespaces/" + std::string(name), p.status().message());
+      return;
+    }
+    s.namespace_retry[std::string(name)] = *p;
+  });
+  return status;
+}
+
 // The config file: JSON or YAML, every key optional (docs/server.md lists them).
 Status ApplyConfig(const std::string& path, Config& config) {
   auto doc = model::LoadDocumentFile(path);
@@ -61,6 +106,7 @@ Status ApplyConfig(const std::string& path, Config& config) {
                                                   "evaluationTimeoutMs",
                                                   "shutdownDeadlineMs",
                                                   "http",
+                                                  "retry",
                                                   "secrets"};
   root.ForEachMember([&](std::string_view key, const Json&) {
     if (std::find(kKnown.begin(), kKnown.end(), key) == kKnown.end() && status.ok()) {
@@ -109,6 +155,8 @@ Status ApplyConfig(const std::string& path, Config& config) {
     number(http, "ioThreads", "/http/", 1, 64,
            [&](int64_t v) { h.io_threads = static_cast<int>(v); });
   }
+  Json retry = root.Get("retry");
+  if (!retry.IsNull() && status.ok()) status = ApplyRetryConfig(*doc, retry, s);
   Json secrets = root.Get("secrets");
   if (!secrets.IsNull()) {
     if (!secrets.IsObject() && status.ok()) {

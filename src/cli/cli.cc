@@ -26,6 +26,12 @@ enum class ClientVerb {
   kSuspend,
   kResume,
   kDefinitions,
+  kDeadLetters,
+  kRetry,
+  kSkip,
+  kCompensate,
+  kDiscard,
+  kRedrive,
 };
 
 }  // namespace
@@ -84,12 +90,17 @@ int Main(int argc, char** argv, const ServeFn& serve, std::ostream& out, std::os
   ClientFlags flags;
   flags.server = DefaultServerUrl();
   ClientVerb verb = ClientVerb::kNone;
-  auto client = [&](const char* name, const char* description, ClientVerb which) {
+  // `with_output` false: the verb declares its own --output (skip, whose --output is also
+  // the task's output).
+  auto client = [&](const char* name, const char* description, ClientVerb which,
+                    bool with_output = true) {
     auto* sub = app.add_subcommand(name, description);
     sub->add_option("--server", flags.server,
                     "baton server URL (default: $BATON_SERVER, else http://127.0.0.1:8080)");
-    sub->add_option("--output", flags.output, "text (default) or json (the server's answer)")
-        ->check(CLI::IsMember({"text", "json"}));
+    if (with_output) {
+      sub->add_option("--output", flags.output, "text (default) or json (the server's answer)")
+          ->check(CLI::IsMember({"text", "json"}));
+    }
     sub->callback([&verb, which] { verb = which; });
     return sub;
   };
@@ -147,6 +158,61 @@ int Main(int argc, char** argv, const ServeFn& serve, std::ostream& out, std::os
   client("definitions", "List deployed workflow definitions", ClientVerb::kDefinitions)
       ->alias("defs");
 
+  DeadLetterArgs dead_letter_args;
+  auto* dead_letters = client("dead-letters", "List faulted and compensation_failed instances",
+                              ClientVerb::kDeadLetters);
+  dead_letters->add_option("--workflow", dead_letter_args.workflow,
+                           "Only instances of NAMESPACE/NAME[:VERSION]");
+  dead_letters->add_option("--error-type", dead_letter_args.error_type,
+                           "Only errors of this type (a URI or its last segment: communication)");
+  dead_letters->add_option("--since", dead_letter_args.since,
+                           "Only instances that ended at or after (RFC 3339)");
+  dead_letters->add_option("--until", dead_letter_args.until,
+                           "Only instances that ended before (RFC 3339)");
+  dead_letters->add_option("--limit", dead_letter_args.limit, "Dead letters to list (1-1000)")
+      ->check(CLI::Range(1, 1000));
+
+  // Operator repairs. Only one runs, so they share one set of variables.
+  RepairArgs repair_args;
+  auto repair = [&](const char* name, const char* description, ClientVerb which) {
+    auto* sub = client(name, description, which, /*with_output=*/which != ClientVerb::kSkip);
+    sub->add_option("id", repair_args.id, "Instance id")->required();
+    sub->add_option("--reason", repair_args.reason, "Why (kept in the instance's history)")
+        ->required();
+    sub->add_option("--by", repair_args.by, "Who asks (default: $USER, else anonymous)");
+    return sub;
+  };
+  auto* retry = repair("retry", "Run the failed task (or compensation) of an instance again",
+                       ClientVerb::kRetry);
+  retry->add_option("--input", repair_args.input_json,
+                    "JSON that replaces the input of the failed task");
+  retry->add_option("--context", repair_args.context_json,
+                    "JSON that replaces the workflow context");
+  repair("skip", "Mark the failed task (or compensation) done and continue", ClientVerb::kSkip)
+      ->add_option("--output", repair_args.outputs,
+                   "The failed task's output as JSON (default null); the words text and json "
+                   "choose the output format, as for the other verbs")
+      ->allow_extra_args(false);
+  repair("compensate", "Stop an instance and run its compensations now", ClientVerb::kCompensate);
+  repair("discard", "End a dead-lettered instance as cancelled", ClientVerb::kDiscard);
+
+  RedriveArgs redrive_args;
+  auto* redrive = client("redrive", "Retry, compensate or discard every matching dead letter",
+                         ClientVerb::kRedrive);
+  redrive->add_option("--action", redrive_args.action, "retry, compensate or discard")->required();
+  redrive->add_option("--reason", redrive_args.reason, "Why (kept in each instance's history)")
+      ->required();
+  redrive->add_option("--by", redrive_args.by, "Who asks (default: $USER, else anonymous)");
+  redrive->add_option("--workflow", redrive_args.workflow,
+                      "Only instances of NAMESPACE/NAME[:VERSION]");
+  redrive->add_option("--error-type", redrive_args.error_type,
+                      "Only errors of this type (a URI or its last segment)");
+  redrive->add_option("--since", redrive_args.since,
+                      "Only instances that ended at or after (RFC 3339)");
+  redrive->add_option("--until", redrive_args.until, "Only instances that ended before (RFC 3339)");
+  redrive->add_flag("--dry-run", redrive_args.dry_run,
+                    "List the matching instances, change nothing");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -177,6 +243,18 @@ int Main(int argc, char** argv, const ServeFn& serve, std::ostream& out, std::os
       return RunControl(flags, Control::kResume, instance_id, "", io);
     case ClientVerb::kDefinitions:
       return RunDefinitions(flags, io);
+    case ClientVerb::kDeadLetters:
+      return RunDeadLetters(flags, dead_letter_args, io);
+    case ClientVerb::kRetry:
+      return RunRepair(flags, Repair::kRetry, repair_args, io);
+    case ClientVerb::kSkip:
+      return RunRepair(flags, Repair::kSkip, repair_args, io);
+    case ClientVerb::kCompensate:
+      return RunRepair(flags, Repair::kCompensate, repair_args, io);
+    case ClientVerb::kDiscard:
+      return RunRepair(flags, Repair::kDiscard, repair_args, io);
+    case ClientVerb::kRedrive:
+      return RunRedrive(flags, redrive_args, io);
     case ClientVerb::kNone:
       break;
   }

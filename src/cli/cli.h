@@ -3,11 +3,13 @@
 // Verbs: validate and run (in this process, cli/validate_command.h, cli/run_command.h);
 // serve (the server, run by the ServeFn that app/ passes in, cli/serve_command.h); and the
 // client verbs that talk to a server: deploy, start, ls, get, history, cancel, suspend,
-// resume, definitions (cli/client_commands.h).
+// resume, definitions, dead-letters, retry, skip, compensate, discard, redrive
+// (cli/client_commands.h).
 //
 // Exit codes (docs/cli.md): 0 success; 1 the work failed (an invalid document, a faulted
-// workflow, a request the server refused); 2 usage error; 3 server unreachable or failing
-// (5xx); 4 `start --wait` timed out with the instance still running.
+// workflow, a request the server refused, a redrive that failed on some instance); 2 usage
+// error; 3 server unreachable or failing (5xx); 4 `start --wait` timed out with the
+// instance still running.
 #pragma once
 
 #include <ostream>

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -20,6 +21,9 @@ constexpr int64_t kRequestTimeoutMs = 30'000;
 // With `start --wait`, the server holds the request up to --timeout; allow this much more
 // for the transfer before the client gives up.
 constexpr int64_t kWaitMarginMs = 30'000;
+// A redrive acts on up to 1000 instances in one request; the server answers a request
+// within 330 s at most (docs/api.md), so wait that long and a little more.
+constexpr int64_t kRedriveTimeoutMs = 360'000;
 
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
@@ -241,6 +245,22 @@ std::string PercentEncode(std::string_view text, std::string_view keep) {
   return out;
 }
 
+namespace {
+
+// `path` with the query `params` (name, value) appended, values percent-encoded.
+std::string WithQuery(std::string path,
+                      const std::vector<std::pair<std::string, std::string>>& params) {
+  char sep = '?';
+  for (const auto& [key, value] : params) {
+    // '/' and ':' may stay as they are in a query (RFC 3986 §3.4): "workflow=ns/name:1.0".
+    path += sep + key + "=" + PercentEncode(value, "/:");
+    sep = '&';
+  }
+  return path;
+}
+
+}  // namespace
+
 std::string ListPath(const ListArgs& args, const std::string& cursor) {
   std::vector<std::pair<std::string, std::string>> params;
   if (!args.status.empty()) params.emplace_back("status", args.status);
@@ -249,14 +269,23 @@ std::string ListPath(const ListArgs& args, const std::string& cursor) {
   if (!args.until.empty()) params.emplace_back("until", args.until);
   if (args.limit > 0) params.emplace_back("limit", std::to_string(args.limit));
   if (!cursor.empty()) params.emplace_back("cursor", cursor);
-  std::string path = "/api/v1/instances";
-  char sep = '?';
-  for (const auto& [key, value] : params) {
-    // '/' and ':' may stay as they are in a query (RFC 3986 §3.4): "workflow=ns/name:1.0".
-    path += sep + key + "=" + PercentEncode(value, "/:");
-    sep = '&';
-  }
-  return path;
+  return WithQuery("/api/v1/instances", params);
+}
+
+std::string DeadLettersPath(const DeadLetterArgs& args) {
+  std::vector<std::pair<std::string, std::string>> params;
+  if (!args.workflow.empty()) params.emplace_back("workflow", args.workflow);
+  if (!args.error_type.empty()) params.emplace_back("errorType", args.error_type);
+  if (!args.since.empty()) params.emplace_back("since", args.since);
+  if (!args.until.empty()) params.emplace_back("until", args.until);
+  if (args.limit > 0) params.emplace_back("limit", std::to_string(args.limit));
+  return WithQuery("/api/v1/dead-letters", params);
+}
+
+std::string DefaultUser() {
+  const char* user = std::getenv("USER");
+  if (user != nullptr && user[0] != '\0') return user;
+  return "anonymous";
 }
 
 int RunDeploy(const ClientFlags& flags, const std::vector<std::string>& files, Io io) {
@@ -571,6 +600,212 @@ int RunDefinitions(const ClientFlags& flags, Io io) {
     return kExitOk;
   }
   io.out << table.Render();
+  return kExitOk;
+}
+
+// ---- dead letters and operator repair ----
+
+namespace {
+
+// The last segment of an error type URI: "communication" for ".../errors/communication".
+std::string TypeSegment(const std::string& type) {
+  size_t slash = type.find_last_of('/');
+  return slash == std::string::npos ? type : type.substr(slash + 1);
+}
+
+// The ERROR cell of `baton dead-letters`: the type's last segment and the status
+// ("communication 503"); the title when the error has no type.
+std::string ErrorCell(const Json& error) {
+  if (!error.IsObject()) return "";
+  std::string cell = TypeSegment(Str(error, "type"));
+  if (cell.empty()) cell = Str(error, "title");
+  std::string status = Str(error, "status");
+  if (!status.empty()) cell += cell.empty() ? status : " " + status;
+  return cell;
+}
+
+// The failed task's name (its ref when it has none); empty when there is none.
+std::string FailedTaskCell(const Json& task) {
+  if (!task.IsObject()) return "";
+  std::string name = Str(task, "name");
+  return name.empty() ? Str(task, "ref") : name;
+}
+
+// Parses the JSON text of `option`, or prints why it is not JSON and returns nullopt.
+std::optional<Json> ParseJsonOption(const std::string& option, const std::string& text,
+                                    std::ostream& err, const std::string& hint = "") {
+  auto parsed = Json::Parse(text);
+  if (!parsed.ok()) {
+    err << "error: " << option << " is not valid JSON" << hint << ": " << parsed.status().message()
+        << '\n';
+    return std::nullopt;
+  }
+  return std::move(parsed).value();
+}
+
+bool IsBlank(const std::string& text) {
+  return text.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
+const char* RepairName(Repair repair) {
+  switch (repair) {
+    case Repair::kRetry:
+      return "retry";
+    case Repair::kSkip:
+      return "skip";
+    case Repair::kCompensate:
+      return "compensate";
+    case Repair::kDiscard:
+      return "discard";
+  }
+  return "retry";
+}
+
+}  // namespace
+
+int RunDeadLetters(const ClientFlags& flags, const DeadLetterArgs& args, Io io) {
+  Session session(flags, io);
+  Reply reply = session.Get(DeadLettersPath(args));
+  if (reply.exit_code != kExitOk) return reply.exit_code;
+  if (session.json_output()) {
+    session.PrintJson(reply.body);
+    return kExitOk;
+  }
+  Table table({"ID", "WORKFLOW", "STATUS", "ERROR", "FAILED TASK", "ATTEMPTS", "ENDED"});
+  table.SetAlign(5, Table::Align::kRight);
+  Items(reply.body).ForEachItem([&](size_t, const Json& item) {
+    table.AddRow({Str(item, "id"), WorkflowName(item.Get("workflow")), Str(item, "status"),
+                  ErrorCell(item.Get("error")), FailedTaskCell(item.Get("failedTask")),
+                  Str(item, "attempts"), LocalTime(Str(item, "endedAt"))});
+  });
+  if (table.rows() == 0) {
+    io.err << "no dead letters\n";
+    return kExitOk;
+  }
+  io.out << table.Render();
+  if (!Str(reply.body, "nextCursor").empty()) {
+    io.err << "more dead letters: raise --limit (up to 1000) or narrow --since/--until\n";
+  }
+  return kExitOk;
+}
+
+int RunRepair(const ClientFlags& flags, Repair repair, const RepairArgs& args, Io io) {
+  const std::string action = RepairName(repair);
+  if (IsBlank(args.reason)) {
+    io.err << "error: --reason must not be empty: say why (it is kept in the instance's "
+              "history)\n";
+    return kExitUsage;
+  }
+  ClientFlags effective = flags;
+  Json body = Json::Object();
+  body.Set("reason", Json::String(args.reason));
+  body.Set("by", Json::String(args.by.empty() ? DefaultUser() : args.by));
+  if (!args.input_json.empty()) {
+    std::optional<Json> input = ParseJsonOption("--input", args.input_json, io.err);
+    if (!input) return kExitUsage;
+    body.Set("input", std::move(*input));
+  }
+  if (!args.context_json.empty()) {
+    std::optional<Json> context = ParseJsonOption("--context", args.context_json, io.err);
+    if (!context) return kExitUsage;
+    body.Set("context", std::move(*context));
+  }
+  for (const std::string& value : args.outputs) {
+    if (value == "text" || value == "json") {
+      effective.output = value;
+      continue;
+    }
+    if (body.Has("output")) {
+      io.err << "error: --output: the task's output is given twice\n";
+      return kExitUsage;
+    }
+    std::optional<Json> output =
+        ParseJsonOption("--output", value, io.err,
+                        " (with skip, --output is the task's output as JSON, or the word text "
+                        "or json for the output format)");
+    if (!output) return kExitUsage;
+    body.Set("output", std::move(*output));
+  }
+
+  Session session(effective, io);
+  Reply reply =
+      session.Post("/api/v1/instances/" + PercentEncode(args.id) + "/" + action, body.Dump());
+  if (reply.exit_code != kExitOk) return reply.exit_code;
+  if (session.json_output()) {
+    session.PrintJson(reply.body);
+    return kExitOk;
+  }
+  std::string shown_id = Str(reply.body, "id");
+  std::string status = Str(reply.body, "status");
+  io.out << (shown_id.empty() ? args.id : shown_id) << ' '
+         << (status.empty() ? action + " done" : status) << '\n';
+  return kExitOk;
+}
+
+int RunRedrive(const ClientFlags& flags, const RedriveArgs& args, Io io) {
+  if (args.action == "skip") {
+    io.err << "error: --action skip is not allowed in bulk (each skipped task needs its own "
+              "output): skip instances one at a time with `baton skip ID --reason R`\n";
+    return kExitUsage;
+  }
+  if (args.action != "retry" && args.action != "compensate" && args.action != "discard") {
+    io.err << "error: --action must be retry, compensate or discard, got '" << args.action << "'\n";
+    return kExitUsage;
+  }
+  if (IsBlank(args.reason)) {
+    io.err << "error: --reason must not be empty: say why (it is kept in each instance's "
+              "history)\n";
+    return kExitUsage;
+  }
+  Json filter = Json::Object();
+  if (!args.workflow.empty()) filter.Set("workflow", Json::String(args.workflow));
+  if (!args.error_type.empty()) filter.Set("errorType", Json::String(args.error_type));
+  if (!args.since.empty()) filter.Set("since", Json::String(args.since));
+  if (!args.until.empty()) filter.Set("until", Json::String(args.until));
+  Json body = Json::Object();
+  body.Set("filter", std::move(filter));
+  body.Set("action", Json::String(args.action));
+  body.Set("reason", Json::String(args.reason));
+  body.Set("by", Json::String(args.by.empty() ? DefaultUser() : args.by));
+  if (args.dry_run) body.Set("dryRun", Json::Bool(true));
+
+  Session session(flags, io, kRedriveTimeoutMs);
+  Reply reply = session.Post("/api/v1/dead-letters/redrive", body.Dump());
+  if (reply.exit_code != kExitOk) return reply.exit_code;
+  size_t failed = 0;
+  size_t applied = 0;
+  Json items = Items(reply.body);
+  items.ForEachItem([&](size_t, const Json& item) {
+    std::string result = Str(item, "result");
+    if (result == "failed") ++failed;
+    if (result == "applied") ++applied;
+  });
+  if (session.json_output()) {
+    session.PrintJson(reply.body);
+  } else {
+    Table table({"ID", "WORKFLOW", "STATUS", "ERROR", "RESULT", "DETAIL"});
+    items.ForEachItem([&](size_t, const Json& item) {
+      table.AddRow({Str(item, "id"), WorkflowName(item.Get("workflow")), Str(item, "status"),
+                    TypeSegment(Str(item, "errorType")), Str(item, "result"), Str(item, "detail")});
+    });
+    if (table.rows() > 0) io.out << table.Render();
+    std::string matched = Str(reply.body, "matched");
+    if (matched.empty()) matched = std::to_string(items.size());
+    Json dry_run = reply.body.Get("dryRun");
+    if (dry_run.IsBool() ? dry_run.AsBool() : args.dry_run) {
+      io.out << "dry run: " << matched
+             << (matched == "1" ? " dead letter matches" : " dead letters match")
+             << "; nothing was changed\n";
+    } else {
+      io.out << args.action << ": " << applied << " applied, " << failed << " failed (" << matched
+             << " matched)\n";
+    }
+  }
+  if (failed > 0) {
+    io.err << "error: " << args.action << " failed for " << failed << " of " << items.size()
+           << " dead letters\n";
+    return kExitFailed;
+  }
   return kExitOk;
 }
 

@@ -64,12 +64,28 @@ class Progress {
       case engine::LifecycleKind::kTaskWaiting:
         std::fprintf(stderr, "%s… %s waiting\n", indent.c_str(), e.task_name.c_str());
         break;
+      case engine::LifecycleKind::kTaskRetrying:
+        std::fprintf(stderr, "%s… %s next attempt in %lld ms\n", indent.c_str(),
+                     e.task_name.c_str(), static_cast<long long>(e.data.Get("delayMs").AsNumber()));
+        break;
+      case engine::LifecycleKind::kTaskCompensated:
+        std::fprintf(stderr, "%s↶ %s compensated\n", indent.c_str(), e.task_name.c_str());
+        break;
+      case engine::LifecycleKind::kTaskNotCompensable:
+        std::fprintf(stderr, "%s· %s has no compensation\n", indent.c_str(), e.task_name.c_str());
+        break;
+      case engine::LifecycleKind::kWorkflowCompensating:
+      case engine::LifecycleKind::kWorkflowRepaired:
+        if (depth == 0) std::fprintf(stderr, "%s\n", engine::LifecycleKindName(e.kind));
+        break;
       case engine::LifecycleKind::kWorkflowStarted:
         workflow_start_ = e.time;
         break;
       case engine::LifecycleKind::kWorkflowCompleted:
       case engine::LifecycleKind::kWorkflowFaulted:
       case engine::LifecycleKind::kWorkflowCancelled:
+      case engine::LifecycleKind::kWorkflowCompensated:
+      case engine::LifecycleKind::kWorkflowCompensationFailed:
         if (depth == 0) {
           std::fprintf(stderr, "%s %s in %lld ms\n", engine::LifecycleKindName(e.kind),
                        e.kind == engine::LifecycleKind::kWorkflowCompleted ? "✔" : "✖",

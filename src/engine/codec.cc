@@ -62,8 +62,8 @@ constexpr size_t FieldCount() {
     return sizeof...(Fields);
   }
 }
-static_assert(FieldCount<Node>() == 26, "Node changed: update EncodeNode/DecodeNode");
-static_assert(FieldCount<InstanceState>() == 13, "InstanceState changed: update the codec");
+static_assert(FieldCount<Node>() == 27, "Node changed: update EncodeNode/DecodeNode");
+static_assert(FieldCount<InstanceState>() == 14, "InstanceState changed: update the codec");
 static_assert(FieldCount<ExecuteTask>() == 7 && FieldCount<StartChild>() == 7 &&
                   FieldCount<CancelActivity>() == 1 && FieldCount<StartTimer>() == 2 &&
                   FieldCount<CancelTimer>() == 1 && FieldCount<PublishEvent>() == 1 &&
@@ -73,13 +73,13 @@ static_assert(std::variant_size_v<Command> == 8, "a new command: add it to the c
 static_assert(FieldCount<InstanceStarted>() == 3 && FieldCount<TaskSucceeded>() == 2 &&
                   FieldCount<TaskFailed>() == 2 && FieldCount<TimerFired>() == 1 &&
                   FieldCount<CloudEventReceived>() == 1 && FieldCount<CancelRequested>() == 1 &&
-                  FieldCount<Event>() == 2,
+                  FieldCount<OperatorAction>() == 8 && FieldCount<Event>() == 2,
               "an event changed: update EncodeEvent/DecodeEvent");
-static_assert(std::variant_size_v<EventBody> == 6, "a new event: add it to the codec");
+static_assert(std::variant_size_v<EventBody> == 7, "a new event: add it to the codec");
 static_assert(FieldCount<LifecycleEntry>() == 6, "LifecycleEntry changed: update the codec");
 // Type, phase and inbox share one byte: 1 + 4 + 3 bits.
 static_assert(static_cast<int>(Node::Type::kTask) == 1 &&
-                  static_cast<int>(Node::Phase::kDone) < 16 &&
+                  static_cast<int>(Node::Phase::kCompensating) < 16 &&
                   static_cast<int>(Node::Inbox::kTimeout) < 8,
               "Node's enums outgrew their bits: a new format version is needed");
 
@@ -107,7 +107,13 @@ enum JsonTag : uint8_t {
 };
 
 // Steps from a task in a DefRef.
-enum Role : uint8_t { kRoleChildren = 0, kRoleCatch = 1, kRoleForeach = 2, kRoleFunction = 3 };
+enum Role : uint8_t {
+  kRoleChildren = 0,
+  kRoleCatch = 1,
+  kRoleForeach = 2,
+  kRoleFunction = 3,
+  kRoleCompensate = 4,  // format 2
+};
 
 // Node fields that are written only when they differ from their defaults.
 enum NodeBit : uint32_t {
@@ -133,7 +139,8 @@ enum NodeBit : uint32_t {
   kBitVars = 1u << 19,
   kBitResult = 1u << 20,
   kBitQueuedEvents = 1u << 21,
-  kBitAll = (1u << 22) - 1,
+  kBitRetryAt = 1u << 22,  // format 2
+  kBitAll = (1u << 23) - 1,
 };
 
 enum CommandTag : uint8_t {
@@ -154,6 +161,7 @@ enum EventTag : uint8_t {
   kEvtTimerFired = 4,
   kEvtCloudEventReceived = 5,
   kEvtCancelRequested = 6,
+  kEvtOperatorAction = 7,
 };
 
 uint64_t LoadLE64(const char* p) {
@@ -398,6 +406,7 @@ int ListRole(const TaskDef& task, const TaskList* list) {
   if (list == &task.children) return kRoleChildren;
   if (task.catch_def && list == &task.catch_def->do_list) return kRoleCatch;
   if (task.listen && list == &task.listen->foreach_do) return kRoleForeach;
+  if (task.compensate && list == task.compensate.get()) return kRoleCompensate;
   return -1;
 }
 
@@ -414,6 +423,7 @@ bool FindInTask(const TaskDef& task, DefPtr target, std::vector<uint64_t>* path)
   if (in_list(task.children, kRoleChildren)) return true;
   if (task.catch_def && in_list(task.catch_def->do_list, kRoleCatch)) return true;
   if (task.listen && in_list(task.listen->foreach_do, kRoleForeach)) return true;
+  if (task.compensate && in_list(*task.compensate, kRoleCompensate)) return true;
   if (task.function) {
     path->push_back(kRoleFunction);
     if (target.task == task.function.get() || FindInTask(*task.function, target, path)) {
@@ -451,6 +461,7 @@ class StateWriter {
     w_.Varint(s.next_id);
     w_.Varint(s.workflow_timeout_timer);
     w_.Varint(s.yield_timer);
+    w_.Value(s.saga);
     w_.U8(s.root ? 1 : 0);
     if (s.root) WriteNode(*s.root, DefPtr{});
     return std::move(w_).Finish();
@@ -481,6 +492,7 @@ class StateWriter {
     if (!n.vars.empty()) mask |= kBitVars;
     if (!n.result.IsNull()) mask |= kBitResult;
     if (!n.queued_events.empty()) mask |= kBitQueuedEvents;
+    if (n.retry_at) mask |= kBitRetryAt;
     w_.Varint(mask);
     w_.U8(static_cast<uint8_t>(static_cast<uint8_t>(n.type) | static_cast<uint8_t>(n.phase) << 1 |
                                static_cast<uint8_t>(n.inbox) << 5));
@@ -521,6 +533,7 @@ class StateWriter {
       w_.Varint(n.queued_events.size());
       for (const Json& e : n.queued_events) w_.Value(e);
     }
+    if (mask & kBitRetryAt) w_.Signed(n.retry_at);
     w_.Varint(n.children.size());
     DefPtr self = n.task ? DefPtr{nullptr, n.task} : DefPtr{n.list, nullptr};
     for (const auto& c : n.children) WriteNode(*c, self);
@@ -773,7 +786,8 @@ class Reader {
 };
 
 // Checks the header of `bytes`; on success `*payload` is what follows it.
-Status OpenRecord(std::string_view bytes, char type, const char* what, std::string_view* payload) {
+Status OpenRecord(std::string_view bytes, char type, const char* what, std::string_view* payload,
+                  uint8_t* version_out = nullptr) {
   std::string name(what);
   if (bytes.size() < kHeaderSize) {
     return Status::InvalidArgument(name + ": truncated (" + std::to_string(bytes.size()) +
@@ -796,6 +810,7 @@ Status OpenRecord(std::string_view bytes, char type, const char* what, std::stri
                                    std::to_string(kCodecVersion) + ")");
   }
   if (version == 0) return Status::InvalidArgument(name + ": unknown format version 0");
+  if (version_out) *version_out = version;
   uint32_t stored = 0;
   for (size_t i = 0; i < 4; ++i) {
     stored |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[kChecksumOffset + i])) << (8 * i);
@@ -814,7 +829,8 @@ Status ReadError(const char* what, const Reader& r) {
 
 class StateReader {
  public:
-  StateReader(const CompiledWorkflow& wf, std::string_view payload) : wf_(wf), r_(payload) {}
+  StateReader(const CompiledWorkflow& wf, std::string_view payload, uint8_t version)
+      : wf_(wf), r_(payload), version_(version) {}
 
   Result<InstanceState> Read() && {
     InstanceState s;
@@ -831,22 +847,30 @@ class StateReader {
     uint8_t status = 0;
     uint8_t has_root = 0;
     if (!r_.String(&s->instance_id) || !r_.U8(&status)) return false;
-    if (status > static_cast<uint8_t>(WorkflowStatus::kCompleted)) {
+    if (status > static_cast<uint8_t>(WorkflowStatus::kCompensationFailed)) {
       return r_.Fail("unknown workflow status " + std::to_string(status));
     }
     s->status = static_cast<WorkflowStatus>(status);
     if (!r_.Value(&s->raw_input) || !r_.Value(&s->context) || !r_.Value(&s->output) ||
         !r_.Value(&s->error) || !r_.Signed(&s->started_at) || !r_.Signed(&s->ended_at) ||
         !r_.Fixed64(&s->rng) || !r_.Varint(&s->next_id) || !r_.Varint(&s->workflow_timeout_timer) ||
-        !r_.Varint(&s->yield_timer) || !r_.U8(&has_root)) {
+        !r_.Varint(&s->yield_timer)) {
       return false;
     }
+    // Format 1 had no saga log.
+    if (version_ >= 2 && !r_.Value(&s->saga)) return false;
+    if (!s->saga.IsArray()) return r_.Fail("the saga log is not an array");
+    if (!r_.U8(&has_root)) return false;
     started_at_ = s->started_at;
     if (has_root > 1) return r_.Fail("bad root flag");
     if (has_root) {
       s->root = std::make_unique<Node>();
       if (!ReadNode(s->root.get(), DefPtr{}, nullptr, 0)) return false;
-      if (s->root->type != Node::Type::kList) return r_.Fail("the root node is not a list");
+      // A list, or the saga driver of a compensating instance.
+      if (s->root->type != Node::Type::kList &&
+          !(s->root->phase == Node::Phase::kCompensating && !s->root->task)) {
+        return r_.Fail("the root node is not a list");
+      }
     }
     return true;
   }
@@ -860,7 +884,9 @@ class StateReader {
     if (mask & ~static_cast<uint64_t>(kBitAll)) return r_.Fail("unknown node fields");
     uint8_t phase = (packed >> 1) & 0x0f;
     uint8_t inbox = packed >> 5;
-    if (phase > static_cast<uint8_t>(Node::Phase::kDone)) return r_.Fail("unknown node phase");
+    if (phase > static_cast<uint8_t>(Node::Phase::kCompensating)) {
+      return r_.Fail("unknown node phase");
+    }
     if (inbox > static_cast<uint8_t>(Node::Inbox::kTimeout)) return r_.Fail("unknown node inbox");
     n->type = (packed & 1) ? Node::Type::kTask : Node::Type::kList;
     n->phase = static_cast<Node::Phase>(phase);
@@ -917,6 +943,7 @@ class StateReader {
         if (!r_.Value(&e)) return false;
       }
     }
+    if ((mask & kBitRetryAt) && !r_.Signed(&n->retry_at)) return false;
     size_t children = 0;
     if (!r_.Count(&children, 3, "child node")) return false;
     n->children.reserve(children);
@@ -969,6 +996,10 @@ class StateReader {
           if (!t.function) break;
           cur = DefPtr{nullptr, t.function.get()};
           continue;
+        case kRoleCompensate:
+          if (!t.compensate) break;
+          cur = DefPtr{t.compensate.get(), nullptr};
+          continue;
         default:
           break;
       }
@@ -999,6 +1030,23 @@ class StateReader {
       }
       return true;
     }
+    if (n.phase == Node::Phase::kCompensating) {
+      // A saga driver (the root without a task, or a try): it runs one compensation list at a
+      // time and none once a compensation failed.
+      if (n.list) return r_.Fail("a saga driver has no list");
+      if (n.children.size() > 1 || !n.items.IsArray() || n.next > n.items.size()) {
+        return r_.Fail("a saga driver needs its records and at most one compensation running");
+      }
+      if (!n.error.IsNull() && !n.children.empty()) {
+        return r_.Fail("a failed saga driver runs no compensation");
+      }
+      for (const auto& c : n.children) {
+        if (c->type != Node::Type::kList) return r_.Fail("a saga driver runs task lists");
+      }
+      if (!n.task) return true;
+      if (n.task->type != TaskType::kTry) return r_.Fail("only a try can drive a saga");
+      return true;
+    }
     if (!n.task || n.list) return r_.Fail("a task node needs a task and no list");
     const TaskDef& t = *n.task;
     bool function = t.type == TaskType::kCall && t.function;
@@ -1018,7 +1066,11 @@ class StateReader {
     // has none).
     bool one_child = t.type == TaskType::kDo || function ||
                      (t.type == TaskType::kTry && n.phase != Node::Phase::kRetryWait);
-    if (one_child && n.phase != Node::Phase::kNew && n.children.size() != 1) {
+    if (n.phase == Node::Phase::kParked && !n.children.empty()) {
+      return r_.Fail("parked task " + t.ref + " runs nothing");
+    }
+    if (one_child && n.phase != Node::Phase::kNew && n.phase != Node::Phase::kParked &&
+        n.children.size() != 1) {
       return r_.Fail("started task " + t.ref + " needs exactly one child node");
     }
     bool slotted = t.type == TaskType::kFork || (t.type == TaskType::kFor && t.concurrency > 0);
@@ -1039,6 +1091,7 @@ class StateReader {
 
   const CompiledWorkflow& wf_;
   Reader r_;
+  uint8_t version_;
   Millis started_at_ = 0;
 };
 
@@ -1067,8 +1120,9 @@ std::string EncodeState(const CompiledWorkflow& workflow, const InstanceState& s
 
 Result<InstanceState> DecodeState(const CompiledWorkflow& workflow, std::string_view bytes) {
   std::string_view payload;
-  BATON_RETURN_IF_ERROR(OpenRecord(bytes, kTypeState, "state snapshot", &payload));
-  return StateReader(workflow, payload).Read();
+  uint8_t version = 0;
+  BATON_RETURN_IF_ERROR(OpenRecord(bytes, kTypeState, "state snapshot", &payload, &version));
+  return StateReader(workflow, payload, version).Read();
 }
 
 std::string EncodeCommand(const Command& command) {
@@ -1218,10 +1272,19 @@ std::string EncodeEvent(const Event& event) {
         } else if constexpr (std::is_same_v<T, CloudEventReceived>) {
           w.U8(kEvtCloudEventReceived);
           w.Value(e.event);
-        } else {
-          static_assert(std::is_same_v<T, CancelRequested>);
+        } else if constexpr (std::is_same_v<T, CancelRequested>) {
           w.U8(kEvtCancelRequested);
           w.String(e.reason);
+        } else {
+          static_assert(std::is_same_v<T, OperatorAction>);
+          w.U8(kEvtOperatorAction);
+          w.U8(static_cast<uint8_t>(e.kind));
+          w.String(e.by);
+          w.String(e.reason);
+          w.Value(e.input);
+          w.Value(e.context);
+          w.Value(e.output);
+          w.U8(static_cast<uint8_t>((e.has_input ? 1 : 0) | (e.has_context ? 2 : 0)));
         }
       },
       event.body);
@@ -1270,6 +1333,22 @@ Result<Event> DecodeEvent(std::string_view bytes) {
       case kEvtCancelRequested: {
         CancelRequested e;
         ok = r.String(&e.reason);
+        event.body = std::move(e);
+        break;
+      }
+      case kEvtOperatorAction: {
+        OperatorAction e;
+        uint8_t kind = 0;
+        uint8_t flags = 0;
+        ok = r.U8(&kind) && r.String(&e.by) && r.String(&e.reason) && r.Value(&e.input) &&
+             r.Value(&e.context) && r.Value(&e.output) && r.U8(&flags);
+        if (ok && kind > static_cast<uint8_t>(OperatorAction::Kind::kDiscard)) {
+          ok = r.Fail("unknown operator action " + std::to_string(kind));
+        }
+        if (ok && flags > 3) ok = r.Fail("unknown operator action flags");
+        e.kind = static_cast<OperatorAction::Kind>(kind);
+        e.has_input = (flags & 1) != 0;
+        e.has_context = (flags & 2) != 0;
         event.body = std::move(e);
         break;
       }

@@ -38,7 +38,7 @@
 namespace baton::engine {
 
 // The format version written by this build. Decoders accept every version up to this one.
-inline constexpr uint8_t kCodecVersion = 1;
+inline constexpr uint8_t kCodecVersion = 2;
 
 // Snapshot of an instance. Nodes refer to the definition's TaskDefs/TaskLists by pointer; the
 // codec writes their place in the definition and resolves it against `workflow` on decode

@@ -330,6 +330,29 @@ class Compiler {
     } else {
       Error(p, "unknown task type");
     }
+    if (b.Has("compensate")) CompileCompensate(task);
+  }
+
+  // A compensation sees `$original` ({name, reference, input, output} of the task it undoes).
+  void CompileCompensate(TaskDef& task) {
+    Json c = task.body.Get("compensate");
+    std::string p = task.ref + "/compensate";
+    task.compensate = std::make_unique<TaskList>();
+    out_.uses_compensation = true;
+    scope_.push_back("original");
+    if (c.IsArray()) {
+      CompileList(c, p, *task.compensate);
+    } else {
+      TaskList& list = *task.compensate;
+      list.tasks.resize(1);
+      list.by_name.emplace("compensate", 0);
+      TaskDef& only = list.tasks[0];
+      only.name = "compensate";
+      only.ref = p;
+      only.body = c;
+      CompileTask(only, list);
+    }
+    scope_.pop_back();
   }
 
   void CompileFor(TaskDef& task) {
@@ -375,6 +398,7 @@ class Compiler {
       }
       c->retry = Retry(r, rp);
     }
+    c->compensate = cj.Get("compensate").IsBool() && cj.Get("compensate").AsBool();
     if (cj.Has("do")) {
       c->has_do = true;
       CompileList(cj.Get("do"), p + "/catch/do", c->do_list);
@@ -403,6 +427,8 @@ class Compiler {
       policy.backoff = RetryPolicy::Backoff::kLinear;
       Json inc = backoff.Get("linear").Get("increment");
       if (!inc.IsNull()) policy.increment_ms = DurationField(inc, p + "/backoff/linear/increment");
+      Json cap = backoff.Get("linear").Get("maxDelay");
+      if (!cap.IsNull()) policy.max_delay_ms = DurationField(cap, p + "/backoff/linear/maxDelay");
     } else if (backoff.Has("exponential")) {
       policy.backoff = RetryPolicy::Backoff::kExponential;
       Json e = backoff.Get("exponential");

@@ -95,4 +95,30 @@ bool SameErrorType(std::string_view a, std::string_view b) {
   return Canonical(a) == Canonical(b);
 }
 
+bool IsTransient(const Json& error) {
+  if (!error.IsObject()) return false;
+  Json retryable = error.Get("retryable");
+  if (retryable.IsBool()) return retryable.AsBool();
+  Json type = error.Get("type");
+  if (!type.IsString()) return false;
+  std::string_view name = ErrorTypeName(type.AsString());
+  if (name == "timeout") return true;
+  if (name != "communication") return false;
+  Json status = error.Get("status");
+  if (!status.IsNumber()) return false;
+  double s = status.AsNumber();
+  return s == 408 || s == 429 || s >= 500;
+}
+
+std::string_view ErrorTypeName(std::string_view type) {
+  size_t slash = type.rfind('/');
+  if (slash == std::string_view::npos || slash + 1 == type.size()) return type;
+  // Only the spec's own type URIs (and their aliases) are shortened.
+  std::string_view base = type.substr(0, slash + 1);
+  if (base == kErrorTypeBase || base == kDslAliasBase) {
+    return type.substr(slash + 1);
+  }
+  return type;
+}
+
 }  // namespace baton::engine

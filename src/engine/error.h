@@ -38,4 +38,13 @@ Json MakeError(ErrorKind kind, std::string_view detail, std::string_view instanc
 // `https://serverlessworkflow.io/dsl/errors/types/X` for the spec's `.../spec/1.0.0/errors/X`.
 bool SameErrorType(std::string_view a, std::string_view b);
 
+// Transient errors may succeed when tried again (docs/errors.md): an explicit boolean
+// `retryable` member decides; else communication errors with status 408, 429 or >= 500 and
+// timeouts are transient; everything else (validation, expression, configuration,
+// authentication, authorization, other 4xx, runtime, raised errors) is permanent.
+bool IsTransient(const Json& error);
+
+// The last segment of an error type URI ("communication"), or the type itself.
+std::string_view ErrorTypeName(std::string_view type);
+
 }  // namespace baton::engine

@@ -43,8 +43,21 @@ struct CancelRequested {
   std::string reason;
 };
 
+// An operator's repair of a dead-lettered (or, for compensate, live) instance.
+struct OperatorAction {
+  enum class Kind : uint8_t { kRetry = 0, kSkip = 1, kCompensate = 2, kDiscard = 3 };  // persisted
+  Kind kind = Kind::kRetry;
+  std::string by;
+  std::string reason;
+  Json input;    // retry: replaces the failed task's input (null = keep)
+  Json context;  // retry: replaces the workflow context (null = keep)
+  Json output;   // skip: the failed task's output
+  bool has_input = false;
+  bool has_context = false;
+};
+
 using EventBody = std::variant<InstanceStarted, TaskSucceeded, TaskFailed, TimerFired,
-                               CloudEventReceived, CancelRequested>;
+                               CloudEventReceived, CancelRequested, OperatorAction>;
 
 struct Event {
   Millis now = 0;

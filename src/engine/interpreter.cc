@@ -28,6 +28,14 @@ const char* WorkflowStatusName(WorkflowStatus status) {
       return "faulted";
     case WorkflowStatus::kCompleted:
       return "completed";
+    case WorkflowStatus::kRetrying:
+      return "retrying";
+    case WorkflowStatus::kCompensating:
+      return "compensating";
+    case WorkflowStatus::kCompensated:
+      return "compensated";
+    case WorkflowStatus::kCompensationFailed:
+      return "compensation_failed";
   }
   return "unknown";
 }
@@ -174,9 +182,10 @@ class Run {
     if (IsTerminal(s_.status)) return;
     if (e.timer_id == s_.workflow_timeout_timer && e.timer_id != 0) {
       s_.workflow_timeout_timer = 0;
-      if (s_.root) CancelSubtree(*s_.root);
-      return FaultWorkflow(MakeError(ErrorKind::kTimeout, 408, "Workflow timed out",
-                                     "the workflow's timeout elapsed", "/"));
+      Json error = MakeError(ErrorKind::kTimeout, 408, "Workflow timed out",
+                             "the workflow's timeout elapsed", "/");
+      if (s_.status == WorkflowStatus::kCompensating || !s_.root) return FaultWorkflow(error);
+      return FaultKeepingTree(std::move(error));
     }
     if (e.timer_id == s_.yield_timer && e.timer_id != 0) {
       s_.yield_timer = 0;
@@ -200,6 +209,88 @@ class Run {
     s_.ended_at = now_;
     s_.error = MakeError(ErrorKind::kRuntime, 499, "Cancelled", e.reason, "/");
     Record(LifecycleKind::kWorkflowCancelled, nullptr, Json());
+  }
+
+  void On(const OperatorAction& a) {
+    if (!Interpreter::RepairRefusal(s_, a).empty()) return;
+    Json entry = Json::Object();
+    entry.Set("action", Json::String(ActionName(a.kind)));
+    entry.Set("by", Json::String(a.by));
+    entry.Set("reason", Json::String(a.reason));
+    if (a.has_input) entry.Set("input", a.input);
+    if (a.has_context) entry.Set("context", a.context);
+    if (a.kind == OperatorAction::Kind::kSkip) entry.Set("output", a.output);
+    Record(LifecycleKind::kWorkflowRepaired, nullptr, std::move(entry));
+    Node* failed_saga = s_.root ? FailedSaga(*s_.root) : nullptr;
+    switch (a.kind) {
+      case OperatorAction::Kind::kDiscard:
+        if (s_.root) CancelSubtree(*s_.root);
+        FinishWorkflowTimers();
+        s_.root.reset();
+        s_.status = WorkflowStatus::kCancelled;
+        s_.ended_at = now_;
+        s_.error = MakeError(ErrorKind::kRuntime, 499, "Discarded", a.reason, "/");
+        Record(LifecycleKind::kWorkflowCancelled, nullptr, s_.error);
+        return;
+      case OperatorAction::Kind::kCompensate:
+        if (!failed_saga) {
+          Json error =
+              IsDeadLetter(s_.status)
+                  ? s_.error
+                  : MakeError(ErrorKind::kRuntime, 499, "Compensated by operator", a.reason, "/");
+          return StartCompensation(std::move(error));
+        }
+        break;  // a failed compensation: run it again, as retry does
+      case OperatorAction::Kind::kRetry:
+      case OperatorAction::Kind::kSkip:
+        break;
+    }
+    s_.ended_at = 0;
+    if (failed_saga) {
+      // The failed compensation runs again (retry, compensate) or is passed over (skip).
+      failed_saga->error = Json();
+      if (a.kind == OperatorAction::Kind::kSkip) ++failed_saga->next;
+      s_.status =
+          failed_saga == s_.root.get() ? WorkflowStatus::kCompensating : WorkflowStatus::kRunning;
+      step_root_ = true;
+      return;
+    }
+    if (a.has_context) s_.context = a.context;
+    ForEachParked(*s_.root, [&](Node& n) {
+      if (a.kind == OperatorAction::Kind::kSkip) {
+        n.inbox = Node::Inbox::kOk;
+        n.result = a.output;
+        return;
+      }
+      n.phase = Node::Phase::kNew;
+      n.error = Json();
+      n.attempt = 0;
+      n.children.clear();
+      if (a.has_input) n.raw_input = a.input;
+    });
+    s_.error = Json();
+    s_.status = WorkflowStatus::kRunning;
+    if (wf_.timeout) {
+      auto ms = EvalDuration(*wf_.timeout, s_.raw_input, nullptr);
+      if (!ms.ok()) return FaultWorkflow(error_);
+      s_.workflow_timeout_timer = NewId();
+      t_.commands.push_back(StartTimer{s_.workflow_timeout_timer, now_ + *ms});
+    }
+    step_root_ = true;
+  }
+
+  static const char* ActionName(OperatorAction::Kind kind) {
+    switch (kind) {
+      case OperatorAction::Kind::kRetry:
+        return "retry";
+      case OperatorAction::Kind::kSkip:
+        return "skip";
+      case OperatorAction::Kind::kCompensate:
+        return "compensate";
+      case OperatorAction::Kind::kDiscard:
+        return "discard";
+    }
+    return "unknown";
   }
 
   void Deliver(uint64_t activity_id, Node::Inbox kind, const Json& value) {
@@ -254,24 +345,281 @@ class Run {
       UpdateWaiting();
       return;
     }
+    if (s_.status == WorkflowStatus::kCompensating) return StepWorkflowSaga();
     Outcome o = StepList(*s_.root);
-    if (o.failed()) return FaultWorkflow(o.value);
     if (o.done()) return CompleteWorkflow(std::move(o.value));
+    if (o.failed()) return FaultWorkflow(o.value);
+    if (!saga_failed_.IsNull()) return CompensationFailed(std::move(saga_failed_));
+    if (!parked_error_.IsNull() && FindParked(*s_.root)) {
+      return FaultKeepingTree(std::move(parked_error_));
+    }
     UpdateWaiting();
   }
 
   void UpdateWaiting() {
-    if (IsTerminal(s_.status) || s_.status == WorkflowStatus::kPending) return;
+    if (IsTerminal(s_.status) || s_.status == WorkflowStatus::kPending ||
+        s_.status == WorkflowStatus::kCompensating) {
+      return;
+    }
     s_.status = WorkflowStatus::kRunning;
-    if (s_.root && !HasActivity(*s_.root)) s_.status = WorkflowStatus::kWaiting;
+    if (!s_.root) return;
+    Pending p;
+    Survey(*s_.root, p);
+    if (p.activity) return;
+    s_.status = p.retry && !p.other ? WorkflowStatus::kRetrying : WorkflowStatus::kWaiting;
   }
 
-  static bool HasActivity(const Node& n) {
-    if (n.type == Node::Type::kTask && n.phase == Node::Phase::kActivity) return true;
+  // What an instance waits for: results of activities, retry delays, or anything else.
+  struct Pending {
+    bool activity = false;
+    bool retry = false;
+    bool other = false;
+  };
+  static void Survey(const Node& n, Pending& p) {
+    if (n.type == Node::Type::kTask) {
+      if (n.phase == Node::Phase::kActivity) p.activity = true;
+      if (n.phase == Node::Phase::kRetryWait) p.retry = true;
+      if (n.phase == Node::Phase::kTimer || n.phase == Node::Phase::kListening) p.other = true;
+    }
     for (const auto& c : n.children) {
-      if (HasActivity(*c)) return true;
+      if (p.activity) return;
+      Survey(*c, p);
+    }
+  }
+
+  // ---- faults that keep their place, sagas ------------------------------------------------
+  // An error nothing handled stopped the instance (parked_error_), or the workflow timed out:
+  // stop every other branch but keep the tree, so that an operator can resume it; or, when
+  // the saga log holds compensations, undo them instead.
+  void FaultKeepingTree(Json error) {
+    if (s_.root) Freeze(*s_.root);
+    if (HasCompensation()) return StartCompensation(std::move(error));
+    FinishWorkflowTimers();
+    s_.status = WorkflowStatus::kFaulted;
+    s_.ended_at = now_;
+    s_.error = error;
+    Record(LifecycleKind::kWorkflowFaulted, nullptr, std::move(error));
+  }
+
+  // Stops what runs under `n` so that it can start again: activities, waits and listens go
+  // back to kNew (they run again from their start), retry delays end at once, task timeouts
+  // are dropped. Parked nodes and saga drivers are left as they are.
+  void Freeze(Node& n) {
+    if (n.type == Node::Type::kTask && n.phase != Node::Phase::kParked) {
+      if (n.timeout_timer_id) ClearTimeout(n);
+      switch (n.phase) {
+        case Node::Phase::kActivity:
+        case Node::Phase::kTimer:
+        case Node::Phase::kListening:
+          CancelSubtree(n, /*record_self=*/false);
+          if (n.task) Record(LifecycleKind::kTaskCancelled, &n, Json());
+          n.phase = Node::Phase::kNew;
+          n.inbox = Node::Inbox::kNone;
+          n.result = Json();
+          n.events = Json();
+          n.queued_events.clear();
+          return;
+        case Node::Phase::kRetryWait:
+          if (n.timer_id) t_.commands.push_back(CancelTimer{n.timer_id});
+          n.timer_id = 0;
+          n.inbox = Node::Inbox::kTimer;
+          return;
+        default:
+          break;
+      }
+    }
+    for (auto& c : n.children) Freeze(*c);
+  }
+
+  Node* FindParked(Node& n) {
+    if (n.type == Node::Type::kTask && n.phase == Node::Phase::kParked) return &n;
+    for (auto& c : n.children) {
+      if (Node* p = FindParked(*c)) return p;
+    }
+    return nullptr;
+  }
+  template <typename F>
+  static void ForEachParked(Node& n, F&& f) {
+    if (n.type == Node::Type::kTask && n.phase == Node::Phase::kParked) {
+      f(n);
+      return;
+    }
+    for (auto& c : n.children) ForEachParked(*c, f);
+  }
+  static Node* FailedSaga(Node& n) {
+    if (n.type == Node::Type::kTask && n.phase == Node::Phase::kCompensating && !n.error.IsNull()) {
+      return &n;
+    }
+    for (auto& c : n.children) {
+      if (Node* p = FailedSaga(*c)) return p;
+    }
+    return nullptr;
+  }
+
+  static bool IsCompensable(const Json& record) { return !record.Has("skip"); }
+  bool HasCompensation() const {
+    bool any = false;
+    s_.saga.ForEachItem([&](size_t, const Json& r) { any = any || IsCompensable(r); });
+    return any;
+  }
+
+  // Moves the saga records whose task lies under `prefix` (all when empty) out of the log,
+  // newest first: the order in which they are undone.
+  Json TakeSagaRecords(std::string_view prefix) {
+    Json taken = Json::Array();
+    Json kept = Json::Array();
+    std::vector<Json> mine;
+    s_.saga.ForEachItem([&](size_t, const Json& r) {
+      std::string_view ref = r.Get("ref").AsString();
+      if (ref.substr(0, prefix.size()) == prefix) {
+        mine.push_back(r);
+      } else {
+        kept.Append(r);
+      }
+    });
+    for (auto it = mine.rbegin(); it != mine.rend(); ++it) taken.Append(*it);
+    s_.saga = std::move(kept);
+    return taken;
+  }
+
+  void RecordSaga(const Node& n, const Json& output) {
+    const TaskDef& task = *n.task;
+    Json record = Json::Object();
+    record.Set("ref", Json::String(task.ref));
+    if (task.compensate) {
+      record.Set("input", n.input);
+      record.Set("output", output);
+      // The compensation runs outside the task's scope: keep the variables it saw ($item,
+      // $index, a catch's $error, ...). Inner bindings come later and win.
+      if (!bindings_.scoped.empty()) {
+        Json vars = Json::Object();
+        for (const auto& [name, value] : bindings_.scoped) vars.Set(name, *value);
+        record.Set("vars", std::move(vars));
+      }
+    } else if (task.type == TaskType::kCall || task.type == TaskType::kRun ||
+               task.type == TaskType::kEmit) {
+      record.Set("skip", Json::Bool(true));
+    } else {
+      return;
+    }
+    s_.saga.Append(std::move(record));
+  }
+
+  // Whether a failure at `n` is handled above it: by a running `try` body, or by a saga
+  // driver (a failed compensation makes the instance compensation_failed).
+  enum class Handler : uint8_t { kNone, kTry, kSaga };
+  Handler HandlerAbove(const Node& n) const {
+    for (auto it = ancestors_.rbegin(); it != ancestors_.rend(); ++it) {
+      const Node* a = *it;
+      if (a == &n || a->type != Node::Type::kTask) continue;
+      if (a->phase == Node::Phase::kCompensating) return Handler::kSaga;
+      if (a->task && a->task->type == TaskType::kTry && a->phase == Node::Phase::kRunning) {
+        return Handler::kTry;
+      }
+    }
+    return Handler::kNone;
+  }
+  bool InSaga() const {
+    for (const Node* a : ancestors_) {
+      if (a->type == Node::Type::kTask && a->phase == Node::Phase::kCompensating) return true;
     }
     return false;
+  }
+
+  // Workflow level: the root becomes a saga driver over the whole log; the tree is dropped.
+  void StartCompensation(Json error) {
+    if (s_.root) CancelSubtree(*s_.root);
+    FinishWorkflowTimers();
+    s_.error = error;
+    s_.ended_at = 0;
+    s_.status = WorkflowStatus::kCompensating;
+    Record(LifecycleKind::kWorkflowCompensating, nullptr, std::move(error));
+    auto driver = std::make_unique<Node>();
+    driver->phase = Node::Phase::kCompensating;
+    driver->items = TakeSagaRecords("");
+    s_.root = std::move(driver);
+    StepWorkflowSaga();
+  }
+
+  void StepWorkflowSaga() {
+    Outcome o = StepSaga(*s_.root);
+    if (o.blocked()) return;
+    if (o.failed()) return CompensationFailed(std::move(o.value));
+    s_.status = WorkflowStatus::kCompensated;
+    s_.ended_at = now_;
+    s_.root.reset();
+    Record(LifecycleKind::kWorkflowCompensated, nullptr, s_.error);
+  }
+
+  // A compensation failed after its retries: the instance waits for an operator, and an
+  // alert goes out on the event bus.
+  void CompensationFailed(Json error) {
+    if (s_.root) Freeze(*s_.root);
+    FinishWorkflowTimers();
+    s_.status = WorkflowStatus::kCompensationFailed;
+    s_.ended_at = now_;
+    if (s_.error.IsNull()) s_.error = error;
+    Record(LifecycleKind::kWorkflowCompensationFailed, nullptr, error);
+    Json event = Json::Object();
+    event.Set("specversion", Json::String("1.0"));
+    event.Set("id", Json::String(NewUuid()));
+    event.Set("time", Json::String(FormatIso8601(now_)));
+    event.Set("source", Json::String("baton"));
+    event.Set("type", Json::String("io.baton.alert.compensation_failed.v1"));
+    event.Set("datacontenttype", Json::String("application/json"));
+    Json data = Json::Object();
+    data.Set("instance", Json::String(s_.instance_id));
+    data.Set("workflow", Json::String(wf_.namespace_ + "/" + wf_.name + ":" + wf_.version));
+    data.Set("error", std::move(error));
+    event.Set("data", std::move(data));
+    t_.commands.push_back(PublishEvent{std::move(event)});
+  }
+
+  // Undoes d.items[d.next...] one at a time. Done when all are undone; Failed (and d.error
+  // set) when a compensation fails; a failed driver stays Blocked until an operator acts.
+  Outcome StepSaga(Node& d) {
+    ScopeGuard scope(*this, d);
+    while (true) {
+      if (!d.error.IsNull()) return Outcome::Blocked();
+      if (d.children.empty()) {
+        while (d.next < d.items.size() && !IsCompensable(d.items.At(d.next))) {
+          RecordRef(LifecycleKind::kTaskNotCompensable, d.items.At(d.next), Json());
+          ++d.next;
+        }
+        if (d.next >= d.items.size()) return Outcome::Done(Json(), {});
+        Json record = d.items.At(d.next);
+        const TaskDef* def = wf_.FindTask(std::string(record.Get("ref").AsString()));
+        if (!def || !def->compensate) {
+          d.error = MakeError(ErrorKind::kRuntime, 500, "Compensation not found",
+                              "the definition has no compensation for " + record.Dump(), "/");
+          return Outcome::Failed(d.error);
+        }
+        Json original = Json::Object();
+        original.Set("name", Json::String(def->name));
+        original.Set("reference", Json::String(def->ref));
+        original.Set("input", record.Get("input"));
+        original.Set("output", record.Get("output"));
+        auto list = NewList(*def->compensate, record.Get("input"));
+        record.Get("vars").ForEachMember([&](std::string_view name, const Json& value) {
+          list->vars.emplace_back(std::string(name), value);
+        });
+        list->vars.emplace_back("original", std::move(original));
+        d.children.push_back(std::move(list));
+      }
+      Json original_output = d.items.At(d.next).Get("output");
+      const Json* saved = compensated_output_;
+      compensated_output_ = &original_output;
+      Outcome o = StepList(*d.children.front());
+      compensated_output_ = saved;
+      if (o.blocked()) return o;
+      d.children.clear();
+      if (o.failed()) {
+        d.error = o.value;
+        return Outcome::Failed(std::move(o.value));
+      }
+      RecordRef(LifecycleKind::kTaskCompensated, d.items.At(d.next), std::move(o.value));
+      ++d.next;
+    }
   }
 
   void CompleteWorkflow(Json output) {
@@ -297,6 +645,9 @@ class Run {
   }
 
   void FaultWorkflow(Json error) {
+    if (s_.status != WorkflowStatus::kCompensating && HasCompensation()) {
+      return StartCompensation(std::move(error));
+    }
     if (s_.root) CancelSubtree(*s_.root);
     FinishWorkflowTimers();
     s_.status = WorkflowStatus::kFaulted;
@@ -374,11 +725,16 @@ class Run {
   // ---- tasks ----------------------------------------------------------------------------
   Outcome StepTask(Node& n) {
     if (n.phase == Node::Phase::kNew) return StartTask(n);
+    if (n.phase == Node::Phase::kParked) return StepParked(n);
     if (n.inbox == Node::Inbox::kTimeout) {
       n.inbox = Node::Inbox::kNone;
+      ScopeGuard scope(*this, n);
+      bool activity = n.phase == Node::Phase::kActivity;
       CancelSubtree(n, /*record_self=*/false);
-      return FailTask(n, MakeError(ErrorKind::kTimeout, 408, "Task timed out",
-                                   "the task's timeout elapsed", n.task->ref));
+      Json error = MakeError(ErrorKind::kTimeout, 408, "Task timed out",
+                             "the task's timeout elapsed", n.task->ref);
+      if (activity) return FailActivity(n, std::move(error));
+      return FailTask(n, std::move(error));
     }
     ScopeGuard scope(*this, n);
     switch (n.task->type) {
@@ -408,6 +764,18 @@ class Run {
         break;
     }
     return Outcome::Blocked();
+  }
+
+  // A parked task completes when an operator skips it (inbox kOk with the given output).
+  Outcome StepParked(Node& n) {
+    if (n.inbox != Node::Inbox::kOk) return Outcome::Blocked();
+    n.inbox = Node::Inbox::kNone;
+    n.error = Json();
+    n.phase = Node::Phase::kDone;
+    Json output = std::move(n.result);
+    n.result = Json();
+    if (options_.record_task_lifecycle) Record(LifecycleKind::kTaskCompleted, &n, output);
+    return Outcome::Done(std::move(output), n.task->then);
   }
 
   Outcome StartTask(Node& n) {
@@ -539,6 +907,7 @@ class Run {
     ClearTimeout(n);
     n.phase = Node::Phase::kDone;
     if (options_.record_task_lifecycle) Record(LifecycleKind::kTaskCompleted, &n, output);
+    if (wf_.uses_compensation && !InSaga()) RecordSaga(n, output);
     return Outcome::Done(std::move(output), flow);
   }
 
@@ -547,9 +916,62 @@ class Run {
       error.Set("instance", Json::String(n.task->ref));
     ClearTimeout(n);
     CancelSubtree(n, /*record_self=*/false);
-    n.phase = Node::Phase::kDone;
     Record(LifecycleKind::kTaskFaulted, &n, error);
+    if (HandlerAbove(n) == Handler::kNone) {
+      // Nothing above handles it: the task parks here and the instance faults (Settle),
+      // keeping its place for an operator's retry or skip.
+      n.phase = Node::Phase::kParked;
+      n.inbox = Node::Inbox::kNone;
+      n.activity_id = 0;
+      n.error = error;
+      if (parked_error_.IsNull()) parked_error_ = std::move(error);
+      return Outcome::Blocked();
+    }
+    n.phase = Node::Phase::kDone;
     return Outcome::Failed(std::move(error));
+  }
+
+  // A call or run attempt failed: the server's default policy retries transient errors of
+  // tasks no `try` encloses; otherwise the task fails.
+  Outcome FailActivity(Node& n, Json error) {
+    const RetryPolicy* policy = DefaultPolicy();
+    // A sub-workflow retried its own steps: it is started again only for an error it marked
+    // `retryable: true`.
+    bool eligible = n.task->call_kind != "workflow" || error.Get("retryable").AsBool();
+    if (policy && eligible && HandlerAbove(n) != Handler::kTry && IsTransient(error)) {
+      int64_t delay = NextDelay(n, *policy, error);
+      if (delay >= 0) {
+        if (error.IsObject() && !error.Has("instance"))
+          error.Set("instance", Json::String(n.task->ref));
+        ClearTimeout(n);
+        Record(LifecycleKind::kTaskFaulted, &n, error);
+        ScheduleRetry(n, std::move(error), delay);
+        return Outcome::Blocked();
+      }
+    }
+    return FailTask(n, std::move(error));
+  }
+
+  const RetryPolicy* DefaultPolicy() const {
+    if (!options_.namespace_retry.empty()) {
+      auto it = options_.namespace_retry.find(wf_.namespace_);
+      if (it != options_.namespace_retry.end()) return &it->second;
+    }
+    return options_.default_retry ? &*options_.default_retry : nullptr;
+  }
+
+  // `n` waits `delay` ms for its next attempt (a try, or a call/run under the default policy).
+  void ScheduleRetry(Node& n, Json error, int64_t delay) {
+    n.phase = Node::Phase::kRetryWait;
+    n.timer_id = NewId();
+    n.retry_at = now_ + delay;
+    n.error = error;
+    t_.commands.push_back(StartTimer{n.timer_id, n.retry_at});
+    Json data = Json::Object();
+    data.Set("error", std::move(error));
+    data.Set("delayMs", Json::Number(static_cast<double>(delay)));
+    data.Set("nextAttemptAt", Json::String(FormatIso8601(n.retry_at)));
+    Record(LifecycleKind::kTaskRetrying, &n, std::move(data));
   }
 
   void ClearTimeout(Node& n) {
@@ -725,7 +1147,8 @@ class Run {
   static bool IdleLeaf(const Node& n) {
     if (n.type != Node::Type::kTask || n.inbox != Node::Inbox::kNone || !n.task) return false;
     const TaskDef& t = *n.task;
-    if (n.phase == Node::Phase::kActivity) {
+    if (n.phase == Node::Phase::kParked) return true;
+    if (n.phase == Node::Phase::kActivity || n.phase == Node::Phase::kRetryWait) {
       return (t.type == TaskType::kCall && !t.function) || t.type == TaskType::kRun;
     }
     return n.phase == Node::Phase::kTimer && t.type == TaskType::kWait;
@@ -796,10 +1219,29 @@ class Run {
     const TaskDef& task = *n.task;
     const CatchDef& c = *task.catch_def;
     while (true) {
+      if (n.phase == Node::Phase::kCompensating) {
+        // catch.compensate: the try body's compensable tasks are undone before catch.do.
+        Outcome o = StepSaga(n);
+        if (o.blocked()) return o;
+        if (o.failed()) {
+          if (saga_failed_.IsNull()) saga_failed_ = std::move(o.value);
+          return Outcome::Blocked();
+        }
+        Json error = std::move(n.result);
+        n.result = Json();
+        n.items = Json();
+        n.next = 0;
+        n.phase = Node::Phase::kRunning;
+        if (!c.has_do) return FinishTask(n, n.input, task.then);
+        EnterCatch(n, c, std::move(error));
+        continue;
+      }
       if (n.phase == Node::Phase::kRetryWait) {
         if (n.inbox != Node::Inbox::kTimer) return Outcome::Blocked();
         n.inbox = Node::Inbox::kNone;
         ++n.attempt;
+        n.error = Json();
+        n.retry_at = 0;
         n.phase = Node::Phase::kRunning;
         Record(LifecycleKind::kTaskRetried, &n, Json());
         n.children.push_back(NewList(task.children, n.input));
@@ -818,17 +1260,29 @@ class Run {
       auto delay = c.retry ? RetryDelay(n, *c.retry, error) : Result<int64_t>(int64_t{-1});
       if (!delay.ok()) return FailTask(n, error_);
       if (*delay >= 0) {
-        n.phase = Node::Phase::kRetryWait;
-        n.timer_id = NewId();
-        t_.commands.push_back(StartTimer{n.timer_id, now_ + *delay});
+        ScheduleRetry(n, std::move(error), *delay);
         return Outcome::Blocked();
       }
+      if (c.compensate && !InSaga()) {
+        Json records = TakeSagaRecords(task.ref + "/try/");
+        if (!records.empty()) {
+          n.phase = Node::Phase::kCompensating;
+          n.items = std::move(records);
+          n.next = 0;
+          n.result = std::move(error);
+          continue;
+        }
+      }
       if (!c.has_do) return FinishTask(n, n.input, task.then);
-      n.phase = Node::Phase::kCatching;
-      auto handler = NewList(c.do_list, n.input);
-      handler->vars.emplace_back(c.as, error);
-      n.children.push_back(std::move(handler));
+      EnterCatch(n, c, std::move(error));
     }
+  }
+
+  void EnterCatch(Node& n, const CatchDef& c, Json error) {
+    n.phase = Node::Phase::kCatching;
+    auto handler = NewList(c.do_list, n.input);
+    handler->vars.emplace_back(c.as, std::move(error));
+    n.children.push_back(std::move(handler));
   }
 
   Result<bool> Catches(Node& n, const CatchDef& c, const Json& error) {
@@ -866,6 +1320,13 @@ class Run {
         ErrorGuard(n, n.task->catch_def->as, error, p.when, p.except_when, "/catch/retry");
     if (!allowed.ok()) return allowed.status();
     if (!*allowed) return int64_t{-1};
+    return NextDelay(n, p, error);
+  }
+
+  // The delay before attempt n.attempt + 1 under `p` (-1: no more attempts): backoff, then
+  // jitter, then at least the error's Retry-After (capped at the policy's maxDelay).
+  int64_t NextDelay(Node& n, const RetryPolicy& p, const Json& error) {
+    if (p.max_retries >= 0 && n.attempt >= p.max_retries) return -1;
     int64_t delay = BackoffDelay(p, n.attempt + 1);
     if (p.jitter_to_ms > p.jitter_from_ms) {
       uint64_t span = static_cast<uint64_t>(p.jitter_to_ms - p.jitter_from_ms) + 1;
@@ -873,7 +1334,20 @@ class Run {
     } else {
       delay += p.jitter_from_ms;
     }
-    if (p.limit_ms >= 0 && now_ + delay - n.started_at > p.limit_ms) return int64_t{-1};
+    if (p.jitter_ratio > 0 && delay > 0) {
+      auto span = static_cast<uint64_t>(static_cast<double>(delay) * p.jitter_ratio);
+      if (span > 0) {
+        delay +=
+            static_cast<int64_t>(SplitMix64(&s_.rng) % (2 * span + 1)) - static_cast<int64_t>(span);
+      }
+    }
+    Json retry_after = error.Get("retryAfter");
+    if (retry_after.IsNumber() && retry_after.AsNumber() > 0) {
+      double ms = std::min(retry_after.AsNumber() * 1000.0, 9e15);
+      if (p.max_delay_ms >= 0) ms = std::min(ms, static_cast<double>(p.max_delay_ms));
+      delay = std::max(delay, static_cast<int64_t>(ms));
+    }
+    if (p.limit_ms >= 0 && now_ + delay - n.started_at > p.limit_ms) return -1;
     return delay;
   }
 
@@ -1028,8 +1502,8 @@ class Run {
   }
 
   // The retry attempt of the nearest enclosing try: stable keys across a crash, new per retry.
-  uint32_t AttemptOf(const Node&) const {
-    uint32_t attempt = 0;
+  uint32_t AttemptOf(const Node& n) const {
+    uint32_t attempt = n.task && n.task->type != TaskType::kTry ? n.attempt : 0;
     for (const Node* a : ancestors_) {
       if (a->type == Node::Type::kTask && a->task && a->task->type == TaskType::kTry) {
         attempt += a->attempt;
@@ -1087,6 +1561,16 @@ class Run {
 
   Outcome StepActivity(Node& n) {
     if (n.task->function) return StepChildTask(n);
+    if (n.phase == Node::Phase::kRetryWait) {
+      if (n.inbox != Node::Inbox::kTimer) return Outcome::Blocked();
+      n.inbox = Node::Inbox::kNone;
+      ++n.attempt;
+      n.error = Json();
+      n.retry_at = 0;
+      n.phase = Node::Phase::kNew;
+      Record(LifecycleKind::kTaskRetried, &n, Json());
+      return StartTask(n);
+    }
     switch (n.inbox) {
       case Node::Inbox::kOk: {
         n.inbox = Node::Inbox::kNone;
@@ -1099,7 +1583,9 @@ class Run {
         n.inbox = Node::Inbox::kNone;
         n.activity_id = 0;
         n.phase = Node::Phase::kRunning;
-        return FailTask(n, std::move(n.result));
+        Json error = std::move(n.result);
+        n.result = Json();
+        return FailActivity(n, std::move(error));
       }
       case Node::Inbox::kNone:
       case Node::Inbox::kTimer:
@@ -1130,7 +1616,8 @@ class Run {
                     const Json* output, const std::string& where) {
     bindings_.args[static_cast<int>(expr::Arg::kContext)] = &s_.context;
     bindings_.args[static_cast<int>(expr::Arg::kInput)] = input;
-    bindings_.args[static_cast<int>(expr::Arg::kOutput)] = output;
+    // In a compensation, $output is the output of the task being undone.
+    bindings_.args[static_cast<int>(expr::Arg::kOutput)] = output ? output : compensated_output_;
     bindings_.args[static_cast<int>(expr::Arg::kSecrets)] = &options_.secrets;
     bindings_.args[static_cast<int>(expr::Arg::kRuntime)] = &options_.runtime;
     bindings_.args[static_cast<int>(expr::Arg::kWorkflow)] = &WorkflowArg();
@@ -1244,6 +1731,13 @@ class Run {
     t_.lifecycle.push_back(std::move(e));
   }
 
+  // An entry about the task a saga record names.
+  void RecordRef(LifecycleKind kind, const Json& record, Json data) {
+    LifecycleEntry e{kind, now_, std::string(record.Get("ref").AsString()), {}, 0, std::move(data)};
+    if (const TaskDef* def = wf_.FindTask(e.task_ref)) e.task_name = def->name;
+    t_.lifecycle.push_back(std::move(e));
+  }
+
   const CompiledWorkflow& wf_;
   const Interpreter::Options& options_;
   Transition& t_;
@@ -1254,7 +1748,10 @@ class Run {
   expr::Bindings bindings_;
   std::vector<Node*> ancestors_;
   Json workflow_arg_;
-  Json error_;  // the DSL error of the last failed evaluation
+  Json error_;         // the DSL error of the last failed evaluation
+  Json parked_error_;  // the first error that parked a task in this transition
+  Json saga_failed_;   // the error of a try's compensation that failed in this transition
+  const Json* compensated_output_ = nullptr;  // $output inside a compensation
 
  public:
   void SetBudget(size_t b) { budget_ = b; }
@@ -1270,6 +1767,7 @@ int64_t BackoffDelay(const RetryPolicy& p, uint32_t retry) {
     case RetryPolicy::Backoff::kLinear: {
       double inc = p.increment_ms >= 0 ? static_cast<double>(p.increment_ms) : d;
       d += inc * (retry - 1);
+      if (p.max_delay_ms >= 0) d = std::min(d, static_cast<double>(p.max_delay_ms));
       break;
     }
     case RetryPolicy::Backoff::kExponential:
@@ -1278,6 +1776,140 @@ int64_t BackoffDelay(const RetryPolicy& p, uint32_t retry) {
       break;
   }
   return static_cast<int64_t>(std::min(d, 9e15));
+}
+
+RetryPolicy BuiltinDefaultRetryPolicy() {
+  RetryPolicy p;
+  p.delay_ms = 1000;
+  p.backoff = RetryPolicy::Backoff::kExponential;
+  p.multiplier = 2;
+  p.max_delay_ms = 60000;
+  p.max_retries = 3;
+  p.jitter_ratio = 0.1;
+  return p;
+}
+
+Result<RetryPolicy> ParseDefaultRetryPolicy(const Json& config, const RetryPolicy& base) {
+  if (!config.IsObject()) {
+    return Status::InvalidArgument(std::string("a retry policy must be an object, got ") +
+                                   config.KindName());
+  }
+  RetryPolicy p = base;
+  Status status;
+  auto duration = [&](std::string_view key, const Json& v, int64_t* out) {
+    auto ms = DurationToMillis(v);
+    if (!ms.ok()) {
+      status = Status::InvalidArgument("'" + std::string(key) + "': " + ms.status().message());
+    } else {
+      *out = *ms;
+    }
+  };
+  config.ForEachMember([&](std::string_view key, const Json& v) {
+    if (!status.ok()) return;
+    if (key == "attempts") {
+      if (!v.IsInteger() || v.AsInt() < 0 || v.AsInt() > 1000000) {
+        status = Status::InvalidArgument(
+            "'attempts' must be an integer from 0 to 1000000 (retries after the first attempt)");
+      } else {
+        p.max_retries = v.AsInt();
+      }
+    } else if (key == "delay") {
+      duration(key, v, &p.delay_ms);
+    } else if (key == "maxDelay") {
+      duration(key, v, &p.max_delay_ms);
+    } else if (key == "multiplier") {
+      if (!v.IsNumber() || v.AsNumber() < 1 || v.AsNumber() > 1e6) {
+        status = Status::InvalidArgument("'multiplier' must be a number from 1 to 1000000");
+      } else {
+        p.multiplier = v.AsNumber();
+        p.backoff = v.AsNumber() == 1 ? RetryPolicy::Backoff::kConstant
+                                      : RetryPolicy::Backoff::kExponential;
+      }
+    } else if (key == "jitter") {
+      if (!v.IsNumber() || v.AsNumber() < 0 || v.AsNumber() > 1) {
+        status = Status::InvalidArgument("'jitter' must be a fraction from 0 to 1");
+      } else {
+        p.jitter_ratio = v.AsNumber();
+      }
+    } else {
+      status =
+          Status::InvalidArgument("unknown retry policy key '" + std::string(key) +
+                                  "' (expected attempts, delay, multiplier, maxDelay, jitter)");
+    }
+  });
+  if (!status.ok()) return status;
+  return p;
+}
+
+namespace {
+const Node* FindNode(const Node& n, Node::Phase phase, bool with_error) {
+  if (n.type == Node::Type::kTask && n.phase == phase && (!with_error || !n.error.IsNull())) {
+    return &n;
+  }
+  for (const auto& c : n.children) {
+    if (const Node* found = FindNode(*c, phase, with_error)) return found;
+  }
+  return nullptr;
+}
+}  // namespace
+
+std::string Interpreter::RepairRefusal(const InstanceState& s, const OperatorAction& a) {
+  using K = OperatorAction::Kind;
+  std::string status = WorkflowStatusName(s.status);
+  bool compensation_failed = s.status == WorkflowStatus::kCompensationFailed;
+  bool parked = s.root && FindNode(*s.root, Node::Phase::kParked, false);
+  switch (a.kind) {
+    case K::kDiscard:
+      if (!IsDeadLetter(s.status)) {
+        return "instance is " + status +
+               "; discard applies to faulted or compensation_failed instances (cancel stops a "
+               "live one)";
+      }
+      return {};
+    case K::kRetry:
+    case K::kSkip: {
+      std::string verb = a.kind == K::kRetry ? "retry" : "skip";
+      if (!IsDeadLetter(s.status)) {
+        return "instance is " + status + "; " + verb +
+               " applies to faulted or compensation_failed instances";
+      }
+      if (compensation_failed) {
+        if (!s.root || !FindNode(*s.root, Node::Phase::kCompensating, true)) {
+          return "instance has no failed compensation to " + verb;
+        }
+        if (a.has_input || a.has_context) {
+          return "input and context cannot be replaced when a compensation is retried";
+        }
+        return {};
+      }
+      if (!s.root) {
+        return "instance faulted outside its tasks (its input, output or timeout expression); "
+               "start a new instance instead";
+      }
+      if (a.kind == K::kSkip && !parked) {
+        return "instance has no failed task to skip (it timed out); retry restarts what was "
+               "running";
+      }
+      if (a.has_input && !parked) {
+        return "instance has no failed task to give input to (it timed out)";
+      }
+      return {};
+    }
+    case K::kCompensate: {
+      if (compensation_failed) return {};
+      if (s.status == WorkflowStatus::kPending || s.status == WorkflowStatus::kCompleted ||
+          s.status == WorkflowStatus::kCancelled || s.status == WorkflowStatus::kCompensated ||
+          s.status == WorkflowStatus::kCompensating) {
+        return "instance is " + status + "; compensate applies to faulted, compensation_failed " +
+               "and live instances";
+      }
+      bool any = false;
+      s.saga.ForEachItem([&](size_t, const Json& r) { any = any || !r.Has("skip"); });
+      if (!any) return "no completed task of this instance declares a compensation";
+      return {};
+    }
+  }
+  return "unknown action";
 }
 
 Interpreter::Interpreter() : Interpreter(Options{}) {}

@@ -13,6 +13,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/json.h"
@@ -38,6 +41,11 @@ class Interpreter {
     Json runtime = Json::Object();      // `$runtime` ({name, version, metadata})
     size_t step_budget = 100000;        // local tasks per Advance before yielding
     bool record_task_lifecycle = true;  // task.* entries (workflow.* are always recorded)
+    // The server's default retry policy (docs/errors.md) for call/run tasks outside any
+    // `try`, on transient errors; none = such tasks fail at their first error.
+    // `namespace_retry` replaces it for workflows of a namespace.
+    std::optional<RetryPolicy> default_retry;
+    std::unordered_map<std::string, RetryPolicy> namespace_retry;
   };
 
   Interpreter();
@@ -47,6 +55,9 @@ class Interpreter {
   // (a state that does not match the definition); workflow faults are in the state.
   Result<Transition> Advance(const CompiledWorkflow& workflow, InstanceState state,
                              const Event& event) const;
+
+  // Why `action` cannot apply to `state` (a sentence for a 409), or empty when it can.
+  static std::string RepairRefusal(const InstanceState& state, const OperatorAction& action);
 
  private:
   Options options_;

@@ -14,6 +14,14 @@ const char* LifecycleKindName(LifecycleKind kind) {
       return "workflow.faulted";
     case LifecycleKind::kWorkflowCancelled:
       return "workflow.cancelled";
+    case LifecycleKind::kWorkflowCompensating:
+      return "workflow.compensating";
+    case LifecycleKind::kWorkflowCompensated:
+      return "workflow.compensated";
+    case LifecycleKind::kWorkflowCompensationFailed:
+      return "workflow.compensationFailed";
+    case LifecycleKind::kWorkflowRepaired:
+      return "workflow.repaired";
     case LifecycleKind::kTaskStarted:
       return "task.started";
     case LifecycleKind::kTaskCompleted:
@@ -28,6 +36,12 @@ const char* LifecycleKindName(LifecycleKind kind) {
       return "task.skipped";
     case LifecycleKind::kTaskWaiting:
       return "task.waiting";
+    case LifecycleKind::kTaskRetrying:
+      return "task.retrying";
+    case LifecycleKind::kTaskCompensated:
+      return "task.compensated";
+    case LifecycleKind::kTaskNotCompensable:
+      return "task.notCompensable";
   }
   return "unknown";
 }

@@ -18,13 +18,20 @@ enum class LifecycleKind : uint8_t {
   kWorkflowCompleted = 1,
   kWorkflowFaulted = 2,
   kWorkflowCancelled = 3,
+  kWorkflowCompensating = 4,
+  kWorkflowCompensated = 5,
+  kWorkflowCompensationFailed = 6,
+  kWorkflowRepaired = 7,  // an operator action: {action, by, reason, input?, context?, output?}
   kTaskStarted = 10,
   kTaskCompleted = 11,
   kTaskFaulted = 12,
   kTaskRetried = 13,
   kTaskCancelled = 14,
-  kTaskSkipped = 15,  // `if` was false
-  kTaskWaiting = 16,  // blocked on a timer or events
+  kTaskSkipped = 15,         // `if` was false
+  kTaskWaiting = 16,         // blocked on a timer or events
+  kTaskRetrying = 17,        // a retry is scheduled: {error, delayMs, nextAttemptAt}
+  kTaskCompensated = 18,     // the task's compensation completed (data: its output)
+  kTaskNotCompensable = 19,  // completed without a compensation; skipped by the saga
 };
 
 // "workflow.started", "task.completed", ... (the CloudEvent type without prefix and .v1)

@@ -27,11 +27,24 @@ enum class WorkflowStatus : uint8_t {
   kCancelled = 4,
   kFaulted = 5,
   kCompleted = 6,
+  // baton's phases (DESIGN.md): every pending task is waiting for its next attempt; the saga
+  // log is being undone; it was undone; an undo failed and an operator must act.
+  kRetrying = 7,
+  kCompensating = 8,
+  kCompensated = 9,
+  kCompensationFailed = 10,
 };
 const char* WorkflowStatusName(WorkflowStatus status);
+// Nothing runs any more. Faulted and compensation_failed instances may still be repaired
+// by an operator (OperatorAction), which makes them live again.
 inline bool IsTerminal(WorkflowStatus s) {
   return s == WorkflowStatus::kCancelled || s == WorkflowStatus::kFaulted ||
-         s == WorkflowStatus::kCompleted;
+         s == WorkflowStatus::kCompleted || s == WorkflowStatus::kCompensated ||
+         s == WorkflowStatus::kCompensationFailed;
+}
+// The dead-letter statuses: terminal, waiting for an operator.
+inline bool IsDeadLetter(WorkflowStatus s) {
+  return s == WorkflowStatus::kFaulted || s == WorkflowStatus::kCompensationFailed;
 }
 
 // Persisted field by field by engine/codec.cc (snapshots of the durable server). A new field
@@ -45,10 +58,17 @@ struct Node {
     kRunning,    // children are running (do, for, fork, try body, function)
     kActivity,   // waiting for an activity result (call, run)
     kTimer,      // waiting for timer_id (wait)
-    kRetryWait,  // try: waiting before the next attempt
+    kRetryWait,  // try, or a call/run under the default policy: waiting for the next attempt
     kCatching,   // try: running catch.do
     kListening,  // listen: waiting for events
     kDone,
+    // An error no `try` handles stopped here (`error`); the instance is faulted and the node
+    // waits for an operator: retry runs it again, skip completes it with a given output.
+    kParked,
+    // Undoing saga records (`items`, next = the one being undone; children: its compensation
+    // list). The workflow-level driver is the root with no task; a try's is the try itself.
+    // A failed compensation leaves the driver with `error` set and no children.
+    kCompensating,
   };
   enum class Inbox : uint8_t { kNone, kOk, kFailed, kTimer, kTimeout };
 
@@ -74,7 +94,8 @@ struct Node {
   Json outputs;     // fork / parallel for: outputs by position
   size_t pending = 0;
   int64_t slot = -1;             // position of this child in its fork / parallel for
-  Json error;                    // try: the error being handled
+  Json error;                    // try: the error being handled; retry wait/parked: the last error
+  Millis retry_at = 0;           // kRetryWait: when the next attempt starts
   Json events;                   // listen: consumed events
   std::vector<uint8_t> matched;  // listen all: which filters matched
 
@@ -102,6 +123,10 @@ struct InstanceState {
   uint64_t next_id = 1;  // activity and timer ids
   uint64_t workflow_timeout_timer = 0;
   uint64_t yield_timer = 0;
+  // The saga log: completed tasks that declared `compensate` (and, in workflows that use
+  // compensation, completed call/run/emit tasks that did not: {ref, skip: true}), in
+  // completion order: [{ref, input, output}].
+  Json saga = Json::Array();
   std::unique_ptr<Node> root;
 };
 

@@ -74,12 +74,13 @@ struct RetryPolicy {
   enum class Backoff : uint8_t { kConstant, kLinear, kExponential } backoff = Backoff::kConstant;
   double multiplier = 2;          // exponential (baton extension)
   int64_t increment_ms = -1;      // linear (baton extension); -1 = `delay`
-  int64_t max_delay_ms = -1;      // exponential cap (baton extension); -1 = none
+  int64_t max_delay_ms = -1;      // exponential/linear cap (baton extension); -1 = none
   int64_t max_retries = -1;       // limit.attempt.count; -1 = unlimited
   int64_t limit_ms = -1;          // limit.duration: total window; -1 = none
   int64_t attempt_limit_ms = -1;  // limit.attempt.duration: per-attempt cap; -1 = none
   int64_t jitter_from_ms = 0;
   int64_t jitter_to_ms = 0;
+  double jitter_ratio = 0;  // ± this fraction of the delay (the server's default policy)
 };
 
 struct CatchDef {
@@ -90,6 +91,7 @@ struct CatchDef {
   std::optional<RetryPolicy> retry;
   bool has_do = false;
   TaskList do_list;
+  bool compensate = false;  // baton: undo the try body's compensable tasks first
 };
 
 struct ListenDef {
@@ -142,6 +144,8 @@ struct TaskDef {
   // run
   bool await = true;
   std::string return_mode = "stdout";
+  // baton's saga extension: what undoes this task (a task is compiled as a list of one).
+  std::unique_ptr<TaskList> compensate;
 };
 
 struct CompiledWorkflow {
@@ -157,6 +161,7 @@ struct CompiledWorkflow {
   std::optional<JsonSchema> output_schema;
   std::optional<ValueTemplate> timeout;
   std::unordered_map<std::string, const TaskDef*> by_ref;
+  bool uses_compensation = false;  // some task declares `compensate`
 
   const TaskDef* FindTask(const std::string& ref) const;
 };
@@ -171,7 +176,14 @@ Result<std::shared_ptr<const CompiledWorkflow>> Compile(
 
 namespace baton::engine {
 // The delay before retry number `retry` (1-based) of policy `p`, jitter excluded:
-// constant: delay; linear: delay + increment × (retry − 1) (increment defaults to delay);
-// exponential: delay × multiplier^(retry − 1), capped at maxDelay.
+// constant: delay; linear: delay + increment × (retry − 1) (increment defaults to delay),
+// capped at maxDelay; exponential: delay × multiplier^(retry − 1), capped at maxDelay.
 int64_t BackoffDelay(const RetryPolicy& p, uint32_t retry);
+
+// The server's default retry policy from its configuration object (docs/errors.md):
+// {attempts, delay, multiplier, maxDelay, jitter}, durations in ISO 8601; missing keys keep
+// `base`'s values. Errors name the key and what was expected.
+Result<RetryPolicy> ParseDefaultRetryPolicy(const Json& config, const RetryPolicy& base);
+// 3 retries, 1 s exponential ×2 up to 60 s, ±10 % jitter.
+RetryPolicy BuiltinDefaultRetryPolicy();
 }  // namespace baton::engine

@@ -23,8 +23,14 @@ struct Fault {
   int status = 500;
   std::string title;  // empty: the kind's default title
   std::string detail;
+  double retry_after_s = 0;  // the answer's Retry-After, in seconds (0 = none)
 
-  Json ToJson() const { return engine::MakeError(kind, status, title, detail); }
+  Json ToJson() const {
+    Json error = engine::MakeError(kind, status, title, detail);
+    // An extension member of the problem: retry policies wait at least this long.
+    if (retry_after_s > 0) error.Set("retryAfter", Json::Number(retry_after_s));
+    return error;
+  }
   // TaskFailed for `activity_id` carrying this fault.
   engine::EventBody ToEvent(uint64_t activity_id) const {
     return engine::TaskFailed{activity_id, ToJson()};

@@ -1398,8 +1398,15 @@ class Validator {
 
   void ErrorDefinition(const Json& e, const std::string& p) {
     if (!ExpectObject(e, p, "an error")) return;
-    KnownProperties(e, p, "error", {"type", "status", "instance", "title", "detail"});
+    KnownProperties(e, p, "error", {"type", "status", "instance", "title", "detail", "retryable"});
     RequiredProperties(e, p, "error", {"type", "status"});
+    if (e.Has("retryable")) {
+      Extension(Child(p, "retryable"), "error.retryable");
+      Json r = e.Get("retryable");
+      if (!r.IsBool() && !(r.IsString() && IsRuntimeExpression(r.AsString()))) {
+        TypeError(Child(p, "retryable"), "'retryable'", "a boolean", r);
+      }
+    }
     if (e.Has("type")) UriOrExpression(e.Get("type"), Child(p, "type"), "'type'");
     if (e.Has("status")) ExpectInteger(e.Get("status"), Child(p, "status"), "'status'");
     OptString(e, p, "instance");
@@ -1656,10 +1663,14 @@ class Validator {
       return;
     }
     if (kind == "linear") {
-      KnownProperties(params, pp, what, {"increment"});
+      KnownProperties(params, pp, what, {"increment", "maxDelay"});
       if (params.Has("increment")) {
         Extension(Child(pp, "increment"), "backoff.linear.increment");
         OptDuration(params, pp, "increment");
+      }
+      if (params.Has("maxDelay")) {
+        Extension(Child(pp, "maxDelay"), "backoff.linear.maxDelay");
+        OptDuration(params, pp, "maxDelay");
       }
       return;
     }

@@ -65,7 +65,8 @@ std::string NewId() {
 const char* StatusText(engine::WorkflowStatus s) { return engine::WorkflowStatusName(s); }
 
 bool IsTerminalText(const std::string& status) {
-  return status == "completed" || status == "faulted" || status == "cancelled";
+  return status == "completed" || status == "faulted" || status == "cancelled" ||
+         status == "compensated" || status == "compensation_failed";
 }
 
 }  // namespace
@@ -74,14 +75,17 @@ bool IsTerminalText(const std::string& status) {
 // Mail: something that happens to one instance, queued until its worker takes it.
 struct Mail {
   // kConsume: only removes the work row `work_id` (a child started without `await`).
-  enum class Kind : uint8_t { kStart, kEvent, kCancel, kSuspend, kResume, kConsume };
+  // kRepair: an operator action (body: OperatorAction); `view` receives the instance's view
+  // once it is built, for `done` to hand out after the commit.
+  enum class Kind : uint8_t { kStart, kEvent, kCancel, kSuspend, kResume, kConsume, kRepair };
   Kind kind = Kind::kEvent;
   engine::EventBody body = engine::CancelRequested{};  // kStart / kEvent
   bool consumes_work = false;  // the event is the result of work row `work_id`
   uint64_t work_id = 0;
   bool consumes_timer = false;  // the event is the firing of timer row `timer_id`
   uint64_t timer_id = 0;
-  std::string reason;  // kCancel
+  std::string reason;          // kCancel
+  std::shared_ptr<Json> view;  // kRepair
   std::function<void(Result<StartResult>)> started;
   std::function<void(Status)> done;
 };
@@ -132,7 +136,9 @@ struct PendingWrite {
   Json terminal_view;  // for waiters (unshared)
   Json child_result;   // output or error for the parent (unshared)
   bool child_ok = false;
-  bool evictable = false;  // nothing in flight: drop from memory after commit
+  bool evictable = false;                    // nothing in flight: drop from memory after commit
+  bool revived = false;                      // an operator made an ended instance live again
+  std::vector<std::shared_ptr<Json>> views;  // repairs: filled with the view before commit
 };
 
 struct Waiter {
@@ -320,6 +326,8 @@ struct Server::Impl {
     runtime.Set("metadata", Json::Object());
     io.runtime = runtime;
     io.record_task_lifecycle = true;
+    io.default_retry = options.default_retry;
+    io.namespace_retry = options.namespace_retry;
     engine::Interpreter interpreter(io);
     DefinitionCache defs(&shared_defs, /*single_threaded=*/true);
 
@@ -479,6 +487,7 @@ struct Server::Impl {
     std::string history;  // JSON array items (views.h)
     bool changed = false;
     bool terminal_before = in.exists && IsTerminalText(in.row.status);
+    const std::string status_before = in.row.status;
     Millis now = NowMillis();
 
     auto advance = [&](engine::EventBody body) -> bool {
@@ -522,7 +531,7 @@ struct Server::Impl {
         write.remove_timers.push_back(m.timer_id);
         changed = true;
       }
-      bool terminal = in.exists ? engine::IsTerminal(in.state.status) || terminal_before : false;
+      bool terminal = in.exists && engine::IsTerminal(in.state.status);
       switch (m.kind) {
         case Mail::Kind::kStart: {
           if (in.exists) {  // a duplicate start of the same id: cannot happen, but be safe
@@ -580,6 +589,25 @@ struct Server::Impl {
             pw.done.emplace_back(std::move(m.done), Status::Ok());
           }
           break;
+        case Mail::Kind::kRepair: {
+          const auto& action = std::get<engine::OperatorAction>(m.body);
+          std::string refusal = engine::Interpreter::RepairRefusal(in.state, action);
+          if (!refusal.empty()) {
+            pw.done.emplace_back(std::move(m.done),
+                                 Status::Conflict("instance " + in.id + ": " + refusal));
+            break;
+          }
+          if (in.row.suspended) {
+            // compensate on a suspended instance: what was held is dropped with what runs.
+            in.row.suspended = false;
+            write.clear_inbox = true;
+            in.inbox_next = 0;
+          }
+          advance(std::move(m.body));
+          pw.views.push_back(std::move(m.view));
+          pw.done.emplace_back(std::move(m.done), Status::Ok());
+          break;
+        }
         case Mail::Kind::kResume: {
           if (!in.row.suspended) {
             pw.done.emplace_back(
@@ -648,9 +676,19 @@ struct Server::Impl {
                      : StatusText(in.state.status);
     row.updated_at = now;
     bool terminal = engine::IsTerminal(in.state.status);
-    if (terminal && !terminal_before) {
+    // Ended now, or ended differently (an operator discarded or compensated a dead letter).
+    bool ended_now = terminal && (!terminal_before || row.status != status_before);
+    if (ended_now) {
       row.ended_at = now;
       row.output_json = std::move(output_text);
+      row.error_json = in.state.error.IsNull() ? std::string() : in.state.error.Dump();
+    } else if (!terminal && terminal_before) {
+      // Repaired: live again.
+      row.ended_at = 0;
+      row.output_json.clear();
+      row.error_json = in.state.error.IsNull() ? std::string() : in.state.error.Dump();
+      pw.revived = true;
+    } else if (!terminal && in.state.status == engine::WorkflowStatus::kCompensating) {
       row.error_json = in.state.error.IsNull() ? std::string() : in.state.error.Dump();
     }
     row.snapshot = engine::EncodeState(*in.wf, in.state);
@@ -667,7 +705,10 @@ struct Server::Impl {
     in.row = row;
     in.row.snapshot.clear();
 
-    pw.terminal = terminal && !terminal_before;
+    pw.terminal = ended_now;
+    for (auto& v : pw.views) {
+      if (v) *v = BuildView(in.row, in.wf.get(), &in.state).DeepCopy();
+    }
     if (pw.terminal) {
       // Waiters, and starts that ended in their first transition (`?wait` asks right
       // after), get the view built here instead of re-reading and decoding the row.
@@ -915,6 +956,7 @@ struct Server::Impl {
     for (auto& c : d.children) DispatchChild(in.id, std::move(c));
     for (auto& e : d.publish) Publish(e);
 
+    if (pw.revived) ForgetView(in.id);
     StartResult sr{in.id, true};
     for (auto& fn : pw.started) fn(sr);
     AnswerPendingKey(write.row.idempotency_key, in.id);
@@ -1251,11 +1293,16 @@ struct Server::Impl {
   // Views of recently ended instances (committed), for WaitInstance right after a start.
   void RememberView(const std::string& id, Json view) {
     std::lock_guard<std::mutex> lock(recent_mu);
-    if (recent_views.emplace(id, std::move(view)).second) recent_order.push_back(id);
+    if (recent_views.insert_or_assign(id, std::move(view)).second) recent_order.push_back(id);
     while (recent_order.size() > kRecentViews) {
       recent_views.erase(recent_order.front());
       recent_order.pop_front();
     }
+  }
+
+  void ForgetView(const std::string& id) {
+    std::lock_guard<std::mutex> lock(recent_mu);
+    recent_views.erase(id);  // its recent_order entry goes when it comes first
   }
 
   bool RecentView(const std::string& id, Json* view) {
@@ -1826,6 +1873,253 @@ void Server::Resume(const std::string& id, std::function<void(Status)> done) {
   m.kind = Mail::Kind::kResume;
   m.done = std::move(done);
   impl_->Post(id, std::move(m));
+}
+
+namespace {
+
+Result<engine::OperatorAction> ToOperatorAction(const RepairRequest& r, size_t max_bytes) {
+  engine::OperatorAction a;
+  using K = engine::OperatorAction::Kind;
+  if (r.action == "retry") {
+    a.kind = K::kRetry;
+  } else if (r.action == "skip") {
+    a.kind = K::kSkip;
+  } else if (r.action == "compensate") {
+    a.kind = K::kCompensate;
+  } else if (r.action == "discard") {
+    a.kind = K::kDiscard;
+  } else {
+    return Status::InvalidArgument("unknown action '" + r.action +
+                                   "' (expected retry, skip, compensate or discard)");
+  }
+  if (r.reason.empty()) return Status::InvalidArgument("a reason is required");
+  if ((r.input || r.context) && a.kind != K::kRetry) {
+    return Status::InvalidArgument("input and context apply to retry only");
+  }
+  if (r.output && a.kind != K::kSkip) return Status::InvalidArgument("output applies to skip only");
+  auto measured = [&](const std::optional<Json>& v, const char* what) -> Result<Json> {
+    if (!v) return Json();
+    size_t n = v->Dump().size();
+    if (n > max_bytes) {
+      return Status::InvalidArgument(std::string(what) + " is " + std::to_string(n) +
+                                     " bytes; the limit is " + std::to_string(max_bytes) +
+                                     " bytes (config maxInstanceBytes)");
+    }
+    return v->DeepCopy();
+  };
+  BATON_ASSIGN_OR_RETURN(a.input, measured(r.input, "input"));
+  BATON_ASSIGN_OR_RETURN(a.context, measured(r.context, "context"));
+  BATON_ASSIGN_OR_RETURN(a.output, measured(r.output, "output"));
+  a.has_input = r.input.has_value();
+  a.has_context = r.context.has_value();
+  a.by = r.by.empty() ? "anonymous" : r.by;
+  a.reason = r.reason;
+  return a;
+}
+
+bool ErrorTypeMatches(const std::string& wanted, const std::string& error_json) {
+  if (wanted.empty()) return true;
+  auto error = Json::Parse(error_json);
+  if (!error.ok()) return false;
+  Json type = error->Get("type");
+  if (!type.IsString()) return false;
+  return engine::SameErrorType(type.AsString(), wanted) ||
+         engine::ErrorTypeName(type.AsString()) == wanted;
+}
+
+// A dead letter for the view: the summary plus where it failed and for how long it waits.
+Json DeadLetterItem(const store::InstanceRow& row, const engine::CompiledWorkflow* wf, Millis now) {
+  Json item = BuildSummary(row);
+  Json failed;
+  if (wf && !row.snapshot.empty()) {
+    auto state = engine::DecodeState(*wf, row.snapshot);
+    if (state.ok() && state->root) {
+      std::vector<const engine::Node*> stack{state->root.get()};
+      while (!stack.empty() && failed.IsNull()) {
+        const engine::Node* n = stack.back();
+        stack.pop_back();
+        bool parked = n->phase == engine::Node::Phase::kParked;
+        bool saga = n->phase == engine::Node::Phase::kCompensating && !n->error.IsNull();
+        if (n->type == engine::Node::Type::kTask && (parked || saga)) {
+          failed = Json::Object();
+          if (saga && n->next < n->items.size()) {
+            std::string ref(n->items.At(n->next).Get("ref").AsString());
+            failed.Set("ref", Json::String(ref + "/compensate"));
+            const engine::TaskDef* def = wf->FindTask(ref);
+            failed.Set("name", Json::String(def ? def->name + " (compensation)" : ref));
+            failed.Set("attempt", Json::Number(0));
+          } else if (n->task) {
+            failed.Set("ref", Json::String(n->task->ref));
+            failed.Set("name", Json::String(n->task->name));
+            failed.Set("attempt", Json::Number(n->attempt));
+          }
+          break;
+        }
+        for (const auto& c : n->children) stack.push_back(c.get());
+      }
+    }
+  }
+  item.Set("failedTask", failed);
+  item.Set("attempts", Json::Number(failed.IsObject() ? failed.Get("attempt").AsNumber() + 1 : 0));
+  if (!row.error_json.empty()) {
+    auto error = Json::Parse(row.error_json);
+    item.Set("error", error.ok() ? std::move(error).value() : Json::String(row.error_json));
+  }
+  item.Set("inViewMs", Json::Number(static_cast<double>(std::max<Millis>(0, now - row.ended_at))));
+  return item;
+}
+
+}  // namespace
+
+void Server::Repair(const std::string& id, RepairRequest request,
+                    std::function<void(Result<Json>)> done) {
+  auto action = ToOperatorAction(request, impl_->options.max_instance_bytes);
+  if (!action.ok()) {
+    done(action.status());
+    return;
+  }
+  auto view = std::make_shared<Json>();
+  Mail m;
+  m.kind = Mail::Kind::kRepair;
+  m.body = std::move(action).value();
+  m.view = view;
+  m.done = [view, done = std::move(done)](Status st) {
+    if (!st.ok()) {
+      done(std::move(st));
+    } else {
+      done(std::move(*view));
+    }
+  };
+  impl_->Post(id, std::move(m));
+}
+
+// Scans dead letters newest first, filtering by error type and end time in memory (they
+// are few; the store filters status and workflow). `scan_limit` bounds the rows read.
+Result<Json> Server::ListDeadLetters(const DeadLetterFilter& filter) {
+  store::InstanceFilter f;
+  f.statuses = {"faulted", "compensation_failed"};
+  if (!filter.workflow.empty()) {
+    BATON_ASSIGN_OR_RETURN(auto ref, ParseWorkflowRef(filter.workflow));
+    f.namespace_ = ref.namespace_;
+    f.name = ref.name;
+    f.version = ref.version;
+  }
+  const int limit = std::clamp(filter.limit, 1, 1000);
+  f.cursor = filter.cursor;
+  Millis now = NowMillis();
+  Json items = Json::Array();
+  std::string next;
+  size_t scanned = 0;
+  const size_t scan_limit = static_cast<size_t>(limit) * 20;
+  while (true) {
+    // Never more rows than items still wanted, so a page is never cut and its cursor holds.
+    f.limit = limit - static_cast<int>(items.size());
+    BATON_ASSIGN_OR_RETURN(auto page, impl_->store->ListInstances(f));
+    for (const auto& listed : page.rows) {
+      ++scanned;
+      bool wanted = ErrorTypeMatches(filter.error_type, listed.error_json) &&
+                    (filter.since_ms == 0 || listed.ended_at >= filter.since_ms) &&
+                    (filter.until_ms == 0 || listed.ended_at < filter.until_ms);
+      if (!wanted) continue;
+      // The list leaves the snapshot out; the failed task needs it.
+      BATON_ASSIGN_OR_RETURN(auto row, impl_->store->GetInstance(listed.id));
+      if (row && IsTerminalText(row->status)) {
+        auto wf = impl_->ThreadDefinitions().Get(row->namespace_, row->name, row->version);
+        items.Append(DeadLetterItem(*row, wf.ok() ? wf->get() : nullptr, now));
+      }
+    }
+    if (page.next_cursor.empty()) break;
+    f.cursor = page.next_cursor;
+    if (static_cast<int>(items.size()) >= limit || scanned >= scan_limit) {
+      next = page.next_cursor;
+      break;
+    }
+  }
+  Json out = Json::Object();
+  out.Set("items", items);
+  if (!next.empty()) out.Set("nextCursor", Json::String(next));
+  return out;
+}
+
+void Server::Redrive(const DeadLetterFilter& filter, RepairRequest request, bool dry_run,
+                     std::function<void(Result<Json>)> done) {
+  if (request.action == "skip") {
+    done(Status::InvalidArgument(
+        "skip cannot be applied in bulk (each failed task needs its own output)"));
+    return;
+  }
+  auto action = ToOperatorAction(request, impl_->options.max_instance_bytes);
+  if (!action.ok()) {
+    done(action.status());
+    return;
+  }
+  // Every match (up to 1000), oldest first.
+  std::vector<Json> matched;
+  DeadLetterFilter page_filter = filter;
+  page_filter.limit = 1000;
+  while (matched.size() < 1000) {
+    auto page = ListDeadLetters(page_filter);
+    if (!page.ok()) {
+      done(page.status());
+      return;
+    }
+    page->Get("items").ForEachItem([&](size_t, const Json& item) {
+      if (matched.size() < 1000) matched.push_back(item);
+    });
+    Json next = page->Get("nextCursor");
+    if (!next.IsString()) break;
+    page_filter.cursor = std::string(next.AsString());
+  }
+  std::reverse(matched.begin(), matched.end());
+  struct Shared {
+    std::mutex mu;
+    Json items = Json::Array();
+    std::vector<Json> results;
+    size_t left = 0;
+    std::function<void(Result<Json>)> done;
+    bool dry_run = false;
+  };
+  auto shared = std::make_shared<Shared>();
+  shared->done = std::move(done);
+  shared->dry_run = dry_run;
+  shared->left = matched.size();
+  for (const Json& m : matched) {
+    Json item = Json::Object();
+    item.Set("id", m.Get("id"));
+    item.Set("workflow", m.Get("workflow"));
+    item.Set("status", m.Get("status"));
+    Json type = m.Get("error").Get("type");
+    item.Set("errorType", type.IsString() ? type : Json());
+    shared->results.push_back(item.DeepCopy());
+  }
+  auto finish = [](const std::shared_ptr<Shared>& sh) {
+    Json out = Json::Object();
+    out.Set("dryRun", Json::Bool(sh->dry_run));
+    out.Set("matched", Json::Number(static_cast<double>(sh->results.size())));
+    Json items = Json::Array();
+    for (auto& r : sh->results) items.Append(std::move(r));
+    out.Set("items", std::move(items));
+    sh->done(std::move(out));
+  };
+  if (dry_run || matched.empty()) {
+    finish(shared);
+    return;
+  }
+  for (size_t i = 0; i < matched.size(); ++i) {
+    std::string id(matched[i].Get("id").AsString());
+    RepairRequest one = request;
+    Repair(id, std::move(one), [shared, i, finish](Result<Json> r) {
+      bool last = false;
+      {
+        std::lock_guard<std::mutex> lock(shared->mu);
+        Json& item = shared->results[i];
+        item.Set("result", Json::String(r.ok() ? "applied" : "failed"));
+        if (!r.ok()) item.Set("detail", Json::String(r.status().message()));
+        last = --shared->left == 0;
+      }
+      if (last) finish(shared);
+    });
+  }
 }
 
 }  // namespace baton::runtime

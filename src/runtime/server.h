@@ -31,10 +31,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "base/json.h"
 #include "base/status.h"
+#include "engine/workflow.h"
 #include "executors/registry.h"
 #include "runtime/service.h"
 #include "store/store.h"
@@ -54,6 +57,10 @@ struct ServerOptions {
   int64_t timer_horizon_ms = 2000;           // how far ahead due timers are loaded into memory
   int64_t shutdown_deadline_ms = 10 * 1000;  // SIGTERM: how long running attempts may take
   Json secrets = Json::Object();             // `$secrets`
+  // Retries of call/run tasks outside any `try`, on transient errors (docs/errors.md);
+  // none = no automatic retries. By namespace, `namespace_retry` replaces it.
+  std::optional<engine::RetryPolicy> default_retry = engine::BuiltinDefaultRetryPolicy();
+  std::unordered_map<std::string, engine::RetryPolicy> namespace_retry;
 };
 
 class Server final : public WorkflowService {
@@ -88,6 +95,11 @@ class Server final : public WorkflowService {
   void Cancel(const std::string& id, std::string reason, std::function<void(Status)> done) override;
   void Suspend(const std::string& id, std::function<void(Status)> done) override;
   void Resume(const std::string& id, std::function<void(Status)> done) override;
+  void Repair(const std::string& id, RepairRequest request,
+              std::function<void(Result<Json>)> done) override;
+  Result<Json> ListDeadLetters(const DeadLetterFilter& filter) override;
+  void Redrive(const DeadLetterFilter& filter, RepairRequest request, bool dry_run,
+               std::function<void(Result<Json>)> done) override;
   bool Ready() const override;
 
   // For tests and /metrics: counters since start.

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "base/json.h"
@@ -47,6 +48,28 @@ struct ListFilter {
   int64_t since_ms = 0;  // created at or after (0 = no bound)
   int64_t until_ms = 0;  // created before (0 = no bound)
   int limit = 50;        // 1..1000
+  std::string cursor;
+};
+
+// An operator's repair of a dead-lettered instance (docs/dead-letters.md).
+struct RepairRequest {
+  std::string action;  // "retry" | "skip" | "compensate" | "discard"
+  std::string by;      // who asked (free text; recorded in history)
+  std::string reason;  // why (required, non-empty; recorded in history)
+  // retry: replaces the failed task's input / the workflow context (both optional).
+  std::optional<Json> input;
+  std::optional<Json> context;
+  // skip: the failed task's output (null when absent).
+  std::optional<Json> output;
+};
+
+// Dead letters: instances whose status is faulted or compensation_failed.
+struct DeadLetterFilter {
+  std::string workflow;    // "namespace/name[:version]"; empty = any
+  std::string error_type;  // a full error type URI or its last segment ("communication")
+  int64_t since_ms = 0;    // entered the view (ended) at or after (0 = no bound)
+  int64_t until_ms = 0;    // entered the view before (0 = no bound)
+  int limit = 50;          // 1..1000
   std::string cursor;
 };
 
@@ -90,6 +113,22 @@ class WorkflowService {
                       std::function<void(Status)> done) = 0;
   virtual void Suspend(const std::string& id, std::function<void(Status)> done) = 0;
   virtual void Resume(const std::string& id, std::function<void(Status)> done) = 0;
+
+  // Operator repair. `done` gets the instance view once the action is committed.
+  // Unknown id → NotFound; an instance that is not in a state the action applies to →
+  // Conflict with the reason ("instance is completed; only faulted or compensation_failed
+  // instances can be retried"); malformed request (no reason, unknown action, skip with
+  // input, ...) → InvalidArgument.
+  virtual void Repair(const std::string& id, RepairRequest request,
+                      std::function<void(Result<Json>)> done) = 0;
+  // {items: [{id, workflow:{namespace,name,version}, status, error, failedTask?:{ref, name,
+  //  attempt}, attempts, createdAt, endedAt, inViewMs}], nextCursor?}
+  virtual Result<Json> ListDeadLetters(const DeadLetterFilter& filter) = 0;
+  // Applies `request` to every dead letter matching `filter` (at most 1000, oldest first),
+  // or only lists them when `dry_run`. {dryRun, matched, items: [{id, workflow, status,
+  // errorType, result?: "applied"|"failed", detail?}]}
+  virtual void Redrive(const DeadLetterFilter& filter, RepairRequest request, bool dry_run,
+                       std::function<void(Result<Json>)> done) = 0;
 
   // True once the store is open and migrated and recovery has been scheduled.
   virtual bool Ready() const = 0;

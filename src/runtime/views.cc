@@ -30,6 +30,12 @@ void CollectTasks(const engine::Node& node, Json& out) {
       case Phase::kRetryWait:
         status = "retrying";
         break;
+      case Phase::kParked:
+        status = "faulted";
+        break;
+      case Phase::kCompensating:
+        status = node.error.IsNull() ? "compensating" : "compensation_failed";
+        break;
       case Phase::kNew:
       case Phase::kRunning:
       case Phase::kCatching:
@@ -43,7 +49,14 @@ void CollectTasks(const engine::Node& node, Json& out) {
       t.Set("status", Json::String(status));
       t.Set("attempt", Json::Number(node.attempt));
       if (node.started_at > 0) t.Set("startedAt", Json::String(FormatRfc3339(node.started_at)));
-      if (node.phase == Phase::kRetryWait && !node.error.IsNull()) t.Set("lastError", node.error);
+      if (node.phase == Phase::kRetryWait) {
+        if (!node.error.IsNull()) t.Set("lastError", node.error);
+        if (node.retry_at > 0) t.Set("nextAttemptAt", Json::String(FormatRfc3339(node.retry_at)));
+      }
+      if ((node.phase == Phase::kParked || node.phase == Phase::kCompensating) &&
+          !node.error.IsNull()) {
+        t.Set("error", node.error);
+      }
       out.Append(std::move(t));
     }
   }
@@ -164,8 +177,12 @@ Result<Json> BuildHistoryView(const std::string& id, const std::vector<store::Hi
       }
       Json data = e.Get("data");
       if (!data.IsNull()) {
-        if (kind.find("faulted") != std::string::npos || kind == "task.retried") {
-          item.Set("error", data);
+        if (kind == "task.retrying" || kind == "workflow.repaired") {
+          // {error, delayMs, nextAttemptAt} / {action, by, reason, input?, context?, output?}
+          data.ForEachMember([&](std::string_view k, const Json& v) { item.Set(k, v); });
+        } else if (kind.find("faulted") != std::string::npos || kind == "task.retried" ||
+                   kind.rfind("workflow.compensat", 0) == 0) {
+          item.Set("error", data);  // the compensating workflow keeps its error
         } else {
           item.Set("output", data);
         }

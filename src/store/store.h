@@ -135,14 +135,15 @@ struct WriteResult {
 };
 
 struct InstanceFilter {
-  std::string status;      // empty = any
-  std::string namespace_;  // empty = any
-  std::string name;        // empty = any
-  std::string version;     // empty = any
-  Millis since = 0;        // created_at >= since (0 = no bound)
-  Millis until = 0;        // created_at < until (0 = no bound)
-  int limit = 100;         // > 0 (every `limit` of this interface must be positive)
-  std::string cursor;      // opaque, from a previous page's next_cursor
+  std::string status;                 // empty = any
+  std::vector<std::string> statuses;  // non-empty: any of these (and `status` if set)
+  std::string namespace_;             // empty = any
+  std::string name;                   // empty = any
+  std::string version;                // empty = any
+  Millis since = 0;                   // created_at >= since (0 = no bound)
+  Millis until = 0;                   // created_at < until (0 = no bound)
+  int limit = 100;                    // > 0 (every `limit` of this interface must be positive)
+  std::string cursor;                 // opaque, from a previous page's next_cursor
 };
 
 struct InstancePage {

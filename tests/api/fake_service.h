@@ -3,8 +3,9 @@
 // Synchronous methods return what the test put in the public fields and record their
 // arguments. Asynchronous ones (StartInstance, WaitInstance, controls) complete on a
 // separate "commit" thread, like the real runtime's group-commit thread, after an optional
-// delay. The fake notes any call made on that thread: the service forbids callbacks that
-// call back into it synchronously, so reentrant_calls must stay 0.
+// delay. Repair and Redrive complete there too, with what `repair` / `redrive` return. The fake
+// notes any call made on that thread: the service forbids callbacks that call back into it
+// synchronously, so reentrant_calls must stay 0.
 //
 // Thread-safety: set the fields before the calls; read the records after the answers.
 #pragma once
@@ -93,6 +94,29 @@ class FakeService : public runtime::WorkflowService {
   std::function<Status(const std::string&)> control = [](const std::string&) {
     return Status::Ok();
   };
+  // Repair: the view it answers (default: {id, status: "running"}), or an error.
+  std::function<Result<Json>(const std::string&, const runtime::RepairRequest&)> repair =
+      [](const std::string& id, const runtime::RepairRequest&) {
+        Json v = Json::Object();
+        v.Set("id", Json::String(id));
+        v.Set("status", Json::String("running"));
+        return Result<Json>(v);
+      };
+  std::function<Result<Json>(const runtime::DeadLetterFilter&)> list_dead_letters =
+      [](const runtime::DeadLetterFilter&) {
+        Json out = Json::Object();
+        out.Set("items", Json::Array());
+        return Result<Json>(out);
+      };
+  // Redrive: default {dryRun, matched: 0, items: []}.
+  std::function<Result<Json>(const runtime::DeadLetterFilter&, const runtime::RepairRequest&, bool)>
+      redrive = [](const runtime::DeadLetterFilter&, const runtime::RepairRequest&, bool dry_run) {
+        Json out = Json::Object();
+        out.Set("dryRun", Json::Bool(dry_run));
+        out.Set("matched", Json::Number(0));
+        out.Set("items", Json::Array());
+        return Result<Json>(out);
+      };
   bool ready = true;
   std::chrono::milliseconds async_delay{0};
 
@@ -103,6 +127,9 @@ class FakeService : public runtime::WorkflowService {
   runtime::ListFilter last_filter;
   std::string last_cancel_reason;
   int64_t last_wait_ms = 0;
+  runtime::RepairRequest last_repair;                 // of Repair and Redrive
+  runtime::DeadLetterFilter last_dead_letter_filter;  // of ListDeadLetters and Redrive
+  bool last_dry_run = false;
   std::atomic<int> reentrant_calls{0};
 
   std::vector<std::string> Calls() {
@@ -192,6 +219,41 @@ class FakeService : public runtime::WorkflowService {
     Record("Resume " + id);
     Status s = control(id);
     Complete([done = std::move(done), s] { done(s); });
+  }
+  void Repair(const std::string& id, runtime::RepairRequest request,
+              std::function<void(Result<Json>)> done) override {
+    Record("Repair " + request.action + " " + id);
+    Result<Json> result = repair(id, request);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      last_repair = std::move(request);
+    }
+    // Moved, not copied: a copied Json would share its reference count across threads.
+    Complete([done = std::move(done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
+  }
+  Result<Json> ListDeadLetters(const runtime::DeadLetterFilter& filter) override {
+    Record("ListDeadLetters");
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      last_dead_letter_filter = filter;
+    }
+    return list_dead_letters(filter);
+  }
+  void Redrive(const runtime::DeadLetterFilter& filter, runtime::RepairRequest request,
+               bool dry_run, std::function<void(Result<Json>)> done) override {
+    Record("Redrive " + request.action);
+    Result<Json> result = redrive(filter, request, dry_run);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      last_dead_letter_filter = filter;
+      last_repair = std::move(request);
+      last_dry_run = dry_run;
+    }
+    Complete([done = std::move(done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
   }
   bool Ready() const override { return ready; }
 

@@ -197,5 +197,72 @@ TEST(ValidateIdsTest, SeparatesGarbageFromWellFormed) {
   EXPECT_FALSE(ValidateWorkflowRef("ns/name:").ok());
 }
 
+TEST(ParseDeadLetterFilterTest, TakesEpochMillisAndFullErrorTypeUris) {
+  const std::string uri = "https://serverlessworkflow.io/spec/1.0.0/errors/communication";
+  auto f = ParseDeadLetterFilter({{"errorType", uri}, {"since", "1714564800000"}});
+  ASSERT_TRUE(f.ok()) << Error(f);
+  EXPECT_EQ(f->error_type, uri);
+  EXPECT_EQ(f->since_ms, 1714564800000);
+  EXPECT_EQ(f->until_ms, 0);
+  EXPECT_EQ(f->limit, 50);  // the default page
+  EXPECT_THAT(Error(ParseDeadLetterFilter({{"since", "0"}})), HasSubstr("not supported"));
+  EXPECT_THAT(Error(ParseDeadLetterFilter({{"errorType", ""}})),
+              HasSubstr("query parameter 'errorType': expected an error type"));
+  EXPECT_FALSE(ParseDeadLetterFilter({{"errorType", std::string(513, 'a')}}).ok());
+}
+
+TEST(ParseRepairBodyTest, BoundsReasonAndAuthor) {
+  std::string long_reason = R"({"reason": ")" + std::string(4097, 'x') + R"("})";
+  EXPECT_EQ(Error(ParseRepairBody("retry", long_reason, "")), "/reason: longer than 4096 bytes");
+  std::string long_by = R"({"reason": "r", "by": ")" + std::string(257, 'x') + R"("})";
+  EXPECT_EQ(Error(ParseRepairBody("retry", long_by, "")), "/by: longer than 256 bytes");
+  EXPECT_EQ(Error(ParseRepairBody("retry", R"({"reason": "r"})", std::string(257, 'u'))),
+            "header X-Baton-User: longer than 256 bytes");
+  // A long header does not matter when the body names the author.
+  EXPECT_EQ(
+      ParseRepairBody("retry", R"({"reason": "r", "by": "ada"})", std::string(257, 'u')).value().by,
+      "ada");
+  EXPECT_THAT(Error(ParseRepairBody("restart", R"({"reason": "r"})", "")),
+              HasSubstr("unknown repair action \"restart\""));
+}
+
+TEST(ParseRepairBodyTest, KeepsAbsentAndNullApartAndCopiesValues) {
+  auto absent = ParseRepairBody("retry", R"({"reason": "r"})", "");
+  ASSERT_TRUE(absent.ok()) << Error(absent);
+  EXPECT_EQ(absent->action, "retry");
+  EXPECT_FALSE(absent->input.has_value());
+  EXPECT_FALSE(absent->context.has_value());
+  auto given = ParseRepairBody("retry", R"({"reason": "r", "input": null, "context": [1]})", "");
+  ASSERT_TRUE(given.ok()) << Error(given);
+  ASSERT_TRUE(given->input.has_value());
+  EXPECT_TRUE(given->input->IsNull());
+  EXPECT_EQ(given->context->Dump(), "[1]");
+  // Any JSON value may be a skipped task's output.
+  auto skip = ParseRepairBody("skip", R"({"reason": "r", "output": "done"})", "");
+  ASSERT_TRUE(skip.ok()) << Error(skip);
+  EXPECT_EQ(skip->output->AsString(), "done");
+}
+
+TEST(ParseRedriveBodyTest, FillsTheFilterAndTheRepair) {
+  auto r = ParseRedriveBody(
+      R"({"filter": {"errorType": "timeout", "until": "2024-05-01T12:00:00.500Z"},
+          "action": "discard", "reason": "stale", "dryRun": false})",
+      "ops");
+  ASSERT_TRUE(r.ok()) << Error(r);
+  EXPECT_EQ(r->filter.error_type, "timeout");
+  EXPECT_EQ(r->filter.until_ms, 1714564800500);
+  EXPECT_EQ(r->filter.limit, kMaxRedrive);
+  EXPECT_EQ(r->repair.action, "discard");
+  EXPECT_EQ(r->repair.reason, "stale");
+  EXPECT_EQ(r->repair.by, "ops");
+  EXPECT_FALSE(r->repair.input.has_value());
+  EXPECT_FALSE(r->dry_run);
+  EXPECT_EQ(
+      ParseRedriveBody(R"({"filter": {}, "action": "retry", "reason": "r"})", "").value().repair.by,
+      "anonymous");
+  EXPECT_EQ(Error(ParseRedriveBody(R"({"filter": {}, "action": 1, "reason": "r"})", "")),
+            "/action: expected a string, got number");
+}
+
 }  // namespace
 }  // namespace baton::api

@@ -3,11 +3,14 @@
 
 Starts `baton serve` on a temporary database and a fixture HTTP server (the third-party
 host the workflows call), deploys a workflow that mixes `set`, `for`, `wait`, `fork`,
-`try` with retries, `call: http` and `run: shell`, starts INSTANCES instances (each with
+`try` with retries, `call: http` and `run: shell`, and a saga (issue 4) whose bookings are
+undone after a step that the server's default policy retries twice (so kills land in
+retry delays and during compensation), starts INSTANCES + INSTANCES/5 instances (each with
 an idempotency key, retried by the client across restarts), kills the server with SIGKILL
 at random moments at least KILLS times (restarting it each time), then checks:
 
-  * every instance completed, with the output computed from its input;
+  * every mix instance completed, with the output computed from its input; every saga
+    instance was compensated, its three bookings undone once each, in reverse order;
   * every HTTP attempt's Idempotency-Key was seen once, except attempts in flight at a
     kill: a key seen again must have its repeats in a later server epoch, and the step's
     committed completion (history) must come after the key's last request — a step whose
@@ -120,6 +123,61 @@ do:
 """
 
 
+SAGA = """
+document:
+  dsl: '1.0.0'
+  namespace: crash
+  name: saga
+  version: '1.0.0'
+do:
+@BOOKINGS@
+  - busy:
+      call: http
+      with:
+        method: post
+        endpoint: http://127.0.0.1:@PORT@/busy
+        body:
+          n: ${ .n }
+      output:
+        as: ${ $input }
+  - reject:
+      call: http
+      with:
+        method: post
+        endpoint: http://127.0.0.1:@PORT@/reject
+        body:
+          n: ${ .n }
+"""
+
+BOOKING = """
+  - book@ITEM@:
+      call: http
+      with:
+        method: post
+        endpoint: http://127.0.0.1:@PORT@/book
+        body:
+          n: ${ .n }
+          item: @ITEM@
+      output:
+        as: ${ $input }
+      compensate:
+        call: http
+        with:
+          method: post
+          endpoint: http://127.0.0.1:@PORT@/unbook
+          body:
+            n: ${ $input.n }
+            item: @ITEM@
+            booked: ${ $output.n }
+"""
+
+# The default policy, fast: /busy fails twice with 503 before it answers.
+CONFIG = """
+retry:
+  default: {attempts: 3, delay: PT0.2S, multiplier: 2, maxDelay: PT1S, jitter: 0.1}
+"""
+
+
 def expected_output(n: int) -> dict:
     return {"shell": f"shell-{n}"}
 
@@ -150,6 +208,12 @@ class Fixture:
                 if self.path == "/flaky" and len(parts) == 3 and parts[1] == "0":
                     status = 503
                     body = b'{"error":"try again"}'
+                if self.path == "/busy" and len(parts) == 3 and parts[1] in ("0", "1"):
+                    status = 503
+                    body = b'{"error":"busy"}'
+                if self.path == "/reject":
+                    status = 400
+                    body = b'{"error":"no"}'
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -174,9 +238,10 @@ class Fixture:
 
 
 class Baton:
-    def __init__(self, binary: str, db: str, log_path: str) -> None:
+    def __init__(self, binary: str, db: str, log_path: str, config: str) -> None:
         self.binary = binary
         self.db = db
+        self.config = config
         self.log = open(log_path, "ab")
         self.proc: subprocess.Popen | None = None
         self.port = 0
@@ -184,7 +249,8 @@ class Baton:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "--db", self.db, "--listen", "127.0.0.1:0"],
+            [self.binary, "serve", "--db", self.db, "--listen", "127.0.0.1:0",
+             "--config", self.config],
             stdout=subprocess.PIPE, stderr=self.log)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().decode()
@@ -239,24 +305,37 @@ def main() -> int:
     fixture = Fixture()
     shell_log = os.path.join(tmp, "shell.log")
     open(shell_log, "w").close()
-    baton = Baton(args.baton, os.path.join(tmp, "baton.db"), os.path.join(tmp, "server.log"))
+    config = os.path.join(tmp, "baton.yaml")
+    with open(config, "w") as f:
+        f.write(CONFIG)
+    baton = Baton(args.baton, os.path.join(tmp, "baton.db"), os.path.join(tmp, "server.log"),
+                  config)
     failures: list[str] = []
     try:
         baton.start()
         doc = (WORKFLOW.replace("@PORT@", str(fixture.port))
                .replace("@WAIT_MS@", "300").replace("@SHELL_LOG@", shell_log))
-        status, body = baton.request("POST", "/api/v1/definitions", doc.encode())
-        if status not in (200, 201):
-            print(f"crash_test: deploy failed: {status} {body}")
-            return 1
+        bookings = "".join(BOOKING.replace("@ITEM@", item) for item in ("a", "b", "c"))
+        saga = SAGA.replace("@BOOKINGS@", bookings.strip("\n")).replace("@PORT@", str(fixture.port))
+        for document in (doc, saga):
+            status, body = baton.request("POST", "/api/v1/definitions", document.encode())
+            if status not in (200, 201):
+                print(f"crash_test: deploy failed: {status} {body}")
+                return 1
 
         # Kill schedule: KILLS moments, 0.15 to 1.2 s apart, printed for replay.
         gaps = [rng.uniform(0.15, 1.2) for _ in range(args.kills)]
         print("crash_test: kill gaps (s): " + ", ".join(f"{g:.2f}" for g in gaps), flush=True)
 
-        ids: dict[int, str] = {}
+        ids: dict[tuple[str, int], str] = {}
         started_lock = threading.Lock()
-        to_start = list(range(args.instances))
+        sagas = max(1, args.instances // 5)
+        # Interleaved, so that sagas run while the kills happen.
+        to_start = []
+        for i in range(args.instances):
+            to_start.append(("mix", i))
+            if i % 5 == 0 and i // 5 < sagas:
+                to_start.append(("saga", i // 5))
         stop_starting = threading.Event()
 
         def starter() -> None:
@@ -269,8 +348,9 @@ def main() -> int:
                 for i in pending:
                     if stop_starting.is_set():
                         return
-                    payload = json.dumps({"workflow": "crash/mix", "input": {"n": i},
-                                          "idempotencyKey": f"crash-{seed}-{i}"}).encode()
+                    kind, n = i
+                    payload = json.dumps({"workflow": f"crash/{kind}", "input": {"n": n},
+                                          "idempotencyKey": f"crash-{seed}-{kind}-{n}"}).encode()
                     try:
                         st, b = baton.request("POST", "/api/v1/instances", payload, timeout=10)
                     except (OSError, http.client.HTTPException):
@@ -298,17 +378,18 @@ def main() -> int:
         for t in threads:
             t.join(timeout=300)
         stop_starting.set()
-        if len(ids) != args.instances:
-            failures.append(f"only {len(ids)} of {args.instances} instances could be started")
+        if len(ids) != len(to_start):
+            failures.append(f"only {len(ids)} of {len(to_start)} instances could be started")
 
         # Wait for every instance to end.
         deadline = time.time() + 600
         remaining = dict(ids)
-        views: dict[int, dict] = {}
+        views: dict[tuple[str, int], dict] = {}
+        ended = ("completed", "faulted", "cancelled", "compensated", "compensation_failed")
         while remaining and time.time() < deadline:
             for i, iid in list(remaining.items()):
                 st, view = baton.request("GET", f"/api/v1/instances/{iid}")
-                if st == 200 and view.get("status") in ("completed", "faulted", "cancelled"):
+                if st == 200 and view.get("status") in ended:
                     views[i] = view
                     del remaining[i]
             if remaining:
@@ -318,12 +399,17 @@ def main() -> int:
                             f"{list(remaining.values())[:3]}")
 
         for i, view in views.items():
-            if view.get("status") != "completed":
+            if i[0] == "saga":
+                error = view.get("error") or {}
+                if view.get("status") != "compensated" or error.get("status") != 400:
+                    failures.append(f"saga {i} ({view['id']}): {view.get('status')}: "
+                                    f"{json.dumps(error)} (expected compensated after the 400)")
+            elif view.get("status") != "completed":
                 failures.append(f"instance {i} ({view['id']}): {view.get('status')}: "
                                 f"{json.dumps(view.get('error'))}")
-            elif view.get("output") != expected_output(i):
+            elif view.get("output") != expected_output(i[1]):
                 failures.append(f"instance {i} ({view['id']}): output {view.get('output')} "
-                                f"!= {expected_output(i)}")
+                                f"!= {expected_output(i[1])}")
 
         # Histories: gap-free, ordered, complete; completion times per (instance, task, attempt).
         completed_at: dict[tuple[str, str, int], float] = {}
@@ -340,12 +426,14 @@ def main() -> int:
             if times != sorted(times):
                 failures.append(f"instance {i}: history not ordered in time")
             kinds = [it["kind"] for it in items]
-            if not kinds or kinds[0] != "workflow.started" or kinds[-1] != "workflow.completed":
+            last = "workflow.compensated" if i[0] == "saga" else "workflow.completed"
+            if not kinds or kinds[0] != "workflow.started" or kinds[-1] != last:
                 failures.append(f"instance {i}: history from {kinds[:1]} to {kinds[-1:]}")
             if kinds.count("workflow.started") != 1:
                 failures.append(f"instance {i}: workflow.started {kinds.count('workflow.started')}x")
             for it in items:
-                if it["kind"] in ("task.completed", "task.faulted", "task.retried") and "task" in it:
+                # (task.retried names the attempt that begins, not one that ended.)
+                if it["kind"] in ("task.completed", "task.faulted") and "task" in it:
                     key = (iid, it["task"], it["attempt"])
                     completed_at.setdefault(key, parse_time(it["time"]))
             # (Tasks inside the `for` complete once per iteration.)
@@ -354,6 +442,10 @@ def main() -> int:
             dup = [k for k, c in collections.Counter(done_tasks).items() if c > 1]
             if dup:
                 failures.append(f"instance {i}: tasks completed twice: {dup[:3]}")
+            if i[0] == "saga":
+                undone = [it.get("task") for it in items if it["kind"] == "task.compensated"]
+                if undone != ["/do/2/bookc", "/do/1/bookb", "/do/0/booka"]:
+                    failures.append(f"saga {i}: compensated {undone} (expected c, b, a once)")
 
         # Side effects: repeats only for attempts in flight at a kill.
         orphan_window = 2.0  # seconds after a kill
@@ -393,12 +485,50 @@ def main() -> int:
         if any(not k for k, _ in http_requests):
             failures.append("an HTTP call arrived without an Idempotency-Key")
         check_keys("http", http_requests)
-        # Each instance makes 4 distinct calls: left, right, and the flaky call twice
-        # (attempt 0 fails with 503, the retry succeeds).
+        # Each mix instance makes 4 distinct calls: left, right, and the flaky call twice
+        # (attempt 0 fails with 503, the retry succeeds). Each saga makes 10: 3 bookings, 3
+        # attempts of /busy, /reject, and 3 undos (a compensation run twice would add keys).
         distinct = len({k for k, _ in http_requests})
-        if distinct != 4 * len(ids):
+        mixes = sum(1 for k in ids if k[0] == "mix")
+        expected_keys = 4 * mixes + 10 * (len(ids) - mixes)
+        if distinct != expected_keys:
             failures.append(f"{distinct} distinct HTTP keys for {len(ids)} instances "
-                            f"(expected 4 each: the retry path did not run as designed)")
+                            f"(expected {expected_keys}: a path did not run as designed)")
+        first_undo: dict[str, list[tuple[float, str]]] = collections.defaultdict(list)
+        for key, t, path in fixture.requests:
+            if path == "/unbook":
+                first_undo[key.partition(":")[0]].append((t, key))
+        for i, iid in ids.items():
+            if i[0] != "saga":
+                continue
+            keys_in_order: list[str] = []
+            for _, key in sorted(first_undo.get(iid, [])):
+                if key not in keys_in_order:
+                    keys_in_order.append(key)
+            items_in_order = [k.split(":")[1].split("/")[3] for k in keys_in_order]
+            if items_in_order != ["bookc", "bookb", "booka"]:
+                failures.append(f"saga {i}: undo calls {items_in_order} (expected c, b, a)")
+        # Evidence that kills landed where issue 4 asks: between two attempts of /busy (in
+        # a retry delay) and between the first and the last undo (during compensation).
+        busy_times: dict[str, list[float]] = collections.defaultdict(list)
+        for key, t, path in fixture.requests:
+            if path == "/busy":
+                busy_times[key.partition(":")[0]].append(t)
+        in_delay = in_compensation = 0
+        for i, iid in ids.items():
+            if i[0] != "saga":
+                continue
+            epochs = {epoch_of(baton.kill_times, t) for t in busy_times.get(iid, [])}
+            in_delay += len(epochs) > 1
+            undo = [t for t, _ in first_undo.get(iid, [])]
+            if undo and epoch_of(baton.kill_times, min(undo)) != epoch_of(baton.kill_times,
+                                                                        max(undo)):
+                in_compensation += 1
+        print(f"crash_test: sagas killed in a retry delay: {in_delay}, during compensation: "
+              f"{in_compensation}", flush=True)
+        if args.kills >= 10 and (in_delay == 0 or in_compensation == 0):
+            failures.append("no kill landed in a retry delay or during a compensation: the "
+                            "schedule did not test what it should (try another seed)")
         shell_requests = []
         with open(shell_log) as f:
             for line in f:
@@ -409,6 +539,8 @@ def main() -> int:
         # Every instance's committed HTTP steps were seen at least once.
         seen = {k for k, _ in http_requests}
         for i, iid in ids.items():
+            if i[0] != "mix":
+                continue
             for ref_part in ("left", "right", "callFlaky"):
                 if not any(k.startswith(iid + ":") and ref_part in k for k in seen):
                     failures.append(f"instance {i}: no {ref_part} request reached the fixture")

@@ -3,6 +3,7 @@
 // tests/integration/crash_test.py.)
 #include "runtime/server.h"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -353,6 +354,95 @@ do:
   auto reqs = fixture.requests();
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_FALSE(reqs[0].headers["idempotency-key"].empty());
+}
+
+// Issue 4 through the runtime: a fault keeps its place across a restart, shows up as a
+// dead letter, and an operator's retry (recorded in history) resumes it from the failed task.
+TEST_F(ServerTest, DeadLettersSurviveARestartAndARetryResumesThem) {
+  std::atomic<bool> fixed{false};
+  testing::HttpFixture fixture;
+  fixture.Route("POST", "/pay", [&](const testing::FixtureRequest& req) {
+    if (!fixed) return testing::FixtureResponse{422, {}, "card declined"};
+    return testing::FixtureResponse{200, {{"Content-Type", "application/json"}}, req.body};
+  });
+  ASSERT_TRUE(fixture.Start());
+  Open();
+  Deploy(R"(
+document: {dsl: '1.0.0', namespace: test, name: pay, version: '1.0.0'}
+do:
+  - prepare:
+      set: {amount: '${ .amount }'}
+  - pay:
+      call: http
+      with:
+        method: post
+        endpoint: )" +
+         fixture.base_url() + R"(/pay
+        body: '${ . }'
+  - done:
+      set: '${ . + {paid: true} }'
+)");
+  auto r = Start("test/pay", R"({"amount": 5})");
+  ASSERT_TRUE(r.ok());
+  Json view = Wait(r->id);
+  ASSERT_EQ(view.Get("status").AsString(), "faulted") << view.Dump();
+  EXPECT_EQ(view.Get("error").Get("status").AsInt(), 422);
+  EXPECT_EQ(fixture.requests().size(), 1u) << "a 422 is permanent: no automatic retry";
+
+  Close();
+  Open();
+  DeadLetterFilter filter;
+  filter.error_type = "communication";
+  auto letters = server_->ListDeadLetters(filter);
+  ASSERT_TRUE(letters.ok()) << letters.status().ToString();
+  ASSERT_EQ(letters->Get("items").size(), 1u) << letters->Dump();
+  Json letter = letters->Get("items").At(0);
+  EXPECT_EQ(letter.Get("id").AsString(), r->id);
+  EXPECT_EQ(letter.Get("failedTask").Get("ref").AsString(), "/do/1/pay");
+  EXPECT_EQ(letter.Get("attempts").AsInt(), 1);
+  filter.error_type = "timeout";
+  EXPECT_EQ(server_->ListDeadLetters(filter)->Get("items").size(), 0u);
+
+  auto repair = [&](RepairRequest req) {
+    std::promise<Result<Json>> p;
+    server_->Repair(r->id, std::move(req), [&](Result<Json> v) { p.set_value(std::move(v)); });
+    return p.get_future().get();
+  };
+  RepairRequest bad;
+  bad.action = "retry";
+  EXPECT_EQ(repair(bad).status().code(), StatusCode::kInvalidArgument) << "no reason";
+  bad.reason = "x";
+  bad.output = Json::Object();
+  EXPECT_EQ(repair(bad).status().code(), StatusCode::kInvalidArgument) << "output with retry";
+
+  fixed = true;
+  RepairRequest retry;
+  retry.action = "retry";
+  retry.by = "alice";
+  retry.reason = "customer updated the card";
+  retry.input = *Json::Parse(R"({"amount": 7})");
+  auto repaired = repair(retry);
+  ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();
+  view = Wait(r->id);
+  EXPECT_EQ(view.Get("status").AsString(), "completed") << view.Dump();
+  EXPECT_EQ(view.Get("output").Dump(), R"({"amount":7,"paid":true})");
+  EXPECT_TRUE(view.Get("error").IsNull()) << "the error went with the repair";
+  EXPECT_EQ(server_->ListDeadLetters({})->Get("items").size(), 0u);
+  // A second retry has nothing to act on.
+  EXPECT_EQ(repair(retry).status().code(), StatusCode::kConflict);
+
+  auto history = server_->GetHistory(r->id);
+  ASSERT_TRUE(history.ok());
+  bool recorded = false;
+  history->Get("items").ForEachItem([&](size_t, const Json& it) {
+    if (it.Get("kind").AsString() == "workflow.repaired") {
+      recorded = it.Get("by").AsString() == "alice" &&
+                 it.Get("reason").AsString() == "customer updated the card" &&
+                 it.Get("action").AsString() == "retry";
+    }
+  });
+  EXPECT_TRUE(recorded) << history->Dump();
+  EXPECT_EQ(fixture.requests().size(), 2u);
 }
 
 TEST_F(ServerTest, ChildWithoutAwaitLeavesNoWorkBehind) {

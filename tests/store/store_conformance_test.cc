@@ -739,6 +739,40 @@ TEST_P(StoreConformanceTest, ListPagesWithACursorWithoutDuplicatesOrGaps) {
   }
 }
 
+TEST_P(StoreConformanceTest, ListFiltersByAnyOfSeveralStatuses) {
+  // The dead-letter view asks for faulted or compensation_failed instances in one page.
+  std::vector<InstanceWrite> writes;
+  const char* statuses[] = {"faulted", "completed", "compensation_failed", "running"};
+  for (int instance_idx = 0; instance_idx < 12; ++instance_idx) {
+    InstanceWrite write = Insert("s" + std::to_string(instance_idx), 1000 + instance_idx);
+    write.row.status = statuses[instance_idx % 4];
+    writes.push_back(write);
+  }
+  Commit(writes);
+  InstanceFilter filter;
+  filter.statuses = {"faulted", "compensation_failed"};
+  filter.limit = 4;
+  std::vector<std::string> seen;
+  while (true) {
+    Result<InstancePage> page = store().ListInstances(filter);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const InstanceRow& row : page->rows) {
+      EXPECT_TRUE(row.status == "faulted" || row.status == "compensation_failed") << row.status;
+      seen.push_back(row.id);
+    }
+    if (page->next_cursor.empty()) break;
+    filter.cursor = page->next_cursor;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"s10", "s8", "s6", "s4", "s2", "s0"}));
+  // With `status` too, both apply.
+  InstanceFilter both;
+  both.status = "faulted";
+  both.statuses = {"faulted", "compensation_failed"};
+  Result<InstancePage> page = store().ListInstances(both);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->rows.size(), 3u);
+}
+
 TEST_P(StoreConformanceTest, ListRejectsABadCursorAndLimit) {
   ASSERT_EQ(CommitOne(Insert("a")), 1);
   for (const char* cursor : {"not a cursor!", "%%%", "Zm9v", "MTpub3RhbnVt"}) {

@@ -120,6 +120,11 @@ void EngineHarness::Cancel() {
   Drain();
 }
 
+void EngineHarness::Repair(engine::OperatorAction action) {
+  Apply(std::move(action));
+  Drain();
+}
+
 std::vector<std::string> EngineHarness::Started() const {
   std::vector<std::string> names;
   for (const auto& e : lifecycle_) {

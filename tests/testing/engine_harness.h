@@ -63,6 +63,8 @@ class EngineHarness {
   // Delivers a CloudEvent (listen) and keeps running.
   void SendEvent(Json event);
   void Cancel();
+  // Applies an operator's repair and keeps running.
+  void Repair(engine::OperatorAction action);
 
   const engine::InstanceState& state() const { return state_; }
   std::string status() const { return engine::WorkflowStatusName(state_.status); }

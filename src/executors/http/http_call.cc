@@ -1,6 +1,10 @@
 #include "executors/http/http_call.h"
 
+#include <algorithm>
 #include <cctype>
+#include <ctime>
+
+#include <curl/curl.h>
 
 #include "executors/http/url.h"
 
@@ -316,7 +320,24 @@ Fault StatusFault(const HttpCall& call, const HttpResponse& response) {
   if (!response.body.empty()) detail += ": " + Excerpt(response.body, 200);
   int status =
       response.status >= 100 && response.status <= 999 ? static_cast<int>(response.status) : 502;
-  return Fault{ErrorKind::kCommunication, status, std::move(title), std::move(detail)};
+  Fault fault{ErrorKind::kCommunication, status, std::move(title), std::move(detail)};
+  if (const std::string* retry_after = FindHeader(response.headers, "retry-after")) {
+    fault.retry_after_s = RetryAfterSeconds(*retry_after, std::time(nullptr));
+  }
+  return fault;
+}
+
+double RetryAfterSeconds(std::string_view value, int64_t now_s) {
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  if (value.empty()) return 0;
+  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    if (value.size() > 9) return 0;  // more than 30 years: not a delay anyone means
+    return static_cast<double>(std::stol(std::string(value)));
+  }
+  time_t at = curl_getdate(std::string(value).c_str(), nullptr);
+  if (at < 0 || at <= now_s) return 0;
+  return static_cast<double>(at - now_s);
 }
 
 Json DecodeContent(const std::string* content_type, std::string_view body) {

@@ -8,6 +8,7 @@
 // the calling thread (base/json.h).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,10 @@ const std::string* FindHeader(const HeaderList& headers, std::string_view name);
 
 // True when the response status is a success for this call (see HttpCall::redirect).
 bool IsSuccess(const HttpCall& call, long status);
+
+// Seconds to wait from a Retry-After header (delta-seconds or an HTTP-date, RFC 9110 §10.2.3)
+// at `now_s` (Unix seconds); 0 when absent, malformed or already past.
+double RetryAfterSeconds(std::string_view value, int64_t now_s);
 
 // The communication fault of a response that is not a success: status = the HTTP status,
 // title "HTTP 404 Not Found", detail with method, URI and a short body excerpt.

@@ -738,6 +738,14 @@ Result<InstancePage> SqliteStore::ListInstances(const InstanceFilter& filter) {
     sql += std::string(" AND ") + column + " = ?" + std::to_string(params.size());
   };
   text_filter("status", filter.status);
+  if (!filter.statuses.empty()) {
+    sql += " AND status IN (";
+    for (size_t i = 0; i < filter.statuses.size(); ++i) {
+      params.push_back({&filter.statuses[i], 0});
+      sql += (i ? ", ?" : "?") + std::to_string(params.size());
+    }
+    sql += ")";
+  }
   text_filter("namespace", filter.namespace_);
   text_filter("name", filter.name);
   text_filter("version", filter.version);

@@ -465,6 +465,246 @@ TEST_F(ClientCommandsTest, DefinitionsAndItsAliasPrintATable) {
   EXPECT_EQ(Client({"defs"}).out, expected);
 }
 
+// ---- dead letters and operator repair ----
+
+TEST_F(ClientCommandsTest, DeadLettersSendFiltersAndPrintATable) {
+  server_.Route("GET", "/api/v1/dead-letters", [](const FixtureRequest&) {
+    return Answer(200, R"({"items":[
+      {"id":"i-1","workflow":{"namespace":"shop","name":"order","version":"1.0.0"},
+       "status":"faulted",
+       "error":{"type":"https://serverlessworkflow.io/spec/1.0.0/errors/communication",
+                "status":503,"title":"Service unavailable"},
+       "failedTask":{"ref":"/do/1/charge","name":"charge","attempt":4},"attempts":4,
+       "createdAt":"2024-05-01T11:59:00Z","endedAt":"2024-05-01T12:00:00Z","inViewMs":5},
+      {"id":"i-22","workflow":{"namespace":"shop","name":"order","version":"1.0.0"},
+       "status":"compensation_failed","error":{"type":"timeout","status":408},
+       "failedTask":null,"attempts":1,"endedAt":"2024-05-01T12:00:01.5Z"}]})");
+  });
+  Start();
+  CliRun run = Client({"dead-letters", "--workflow", "shop/order", "--error-type", "communication",
+                       "--since", "2024-05-01T00:00:00+02:00", "--until", "2024-05-02T00:00:00Z",
+                       "--limit", "20"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  std::string t1 = LocalTime("2024-05-01T12:00:00Z");
+  std::string t2 = LocalTime("2024-05-01T12:00:01.5Z");
+  EXPECT_EQ(run.out,
+            "ID    WORKFLOW          STATUS               ERROR              FAILED TASK  ATTEMPTS"
+            "  ENDED\n"
+            "i-1   shop/order:1.0.0  faulted              communication 503  charge              4"
+            "  " +
+                t1 +
+                "\n"
+                "i-22  shop/order:1.0.0  compensation_failed  timeout 408" +
+                // ERROR padded by 6, the empty FAILED TASK, ATTEMPTS right-aligned.
+                std::string(6 + 2 + 11 + 2 + 7, ' ') +
+                "1"
+                "  " +
+                t2 + "\n");
+  EXPECT_EQ(run.err, "");
+  EXPECT_EQ(server_.requests().at(0).query,
+            "workflow=shop/order&errorType=communication&since=2024-05-01T00:00:00%2B02:00"
+            "&until=2024-05-02T00:00:00Z&limit=20");
+}
+
+TEST_F(ClientCommandsTest, DeadLettersSayWhenThereAreNoneOrMore) {
+  server_.Route("GET", "/api/v1/dead-letters", [](const FixtureRequest& request) {
+    if (request.query == "limit=1") {
+      return Answer(200, R"({"items":[{"id":"i-1","status":"faulted"}],"nextCursor":"c"})");
+    }
+    return Answer(200, R"({"items":[]})");
+  });
+  Start();
+  CliRun none = Client({"dead-letters"});
+  EXPECT_EQ(none.code, 0);
+  EXPECT_EQ(none.out, "");
+  EXPECT_EQ(none.err, "no dead letters\n");
+  CliRun more = Client({"dead-letters", "--limit", "1"});
+  EXPECT_EQ(more.code, 0);
+  EXPECT_NE(more.out.find("i-1"), std::string::npos);
+  EXPECT_EQ(more.err, "more dead letters: raise --limit (up to 1000) or narrow --since/--until\n");
+  CliRun json = Client({"dead-letters", "--output", "json"});
+  EXPECT_EQ(json.code, 0);
+  EXPECT_EQ(json.out, "{\n  \"items\": []\n}\n");
+  EXPECT_EQ(Client({"dead-letters", "--limit", "0"}).code, 2);
+}
+
+TEST_F(ClientCommandsTest, RetrySendsReasonAuthorInputAndContextAndPrintsTheStatus) {
+  server_.Route("POST", "/api/v1/instances/i-1/retry", [](const FixtureRequest&) {
+    return Answer(200, R"({"id":"i-1","status":"running","input":{}})");
+  });
+  Start();
+  CliRun run = Client({"retry", "i-1", "--reason", "DNS fixed", "--by", "ada", "--input",
+                       R"({"n": 2})", "--context", R"({"token": "t"})"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.out, "i-1 running\n");
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].headers["content-type"], "application/json");
+  EXPECT_EQ(requests[0].body,
+            R"({"reason":"DNS fixed","by":"ada","input":{"n":2},"context":{"token":"t"}})");
+}
+
+TEST_F(ClientCommandsTest, RepairsDefaultTheAuthorToUserElseAnonymous) {
+  server_.Fallback(
+      [](const FixtureRequest&) { return Answer(200, R"({"id":"i-1","status":"cancelled"})"); });
+  Start();
+  const char* saved = std::getenv("USER");
+  std::string saved_value = saved != nullptr ? saved : "";
+  setenv("USER", "grace", 1);
+  CliRun with_user = Client({"discard", "i-1", "--reason", "stale"});
+  unsetenv("USER");
+  CliRun without = Client({"compensate", "i-1", "--reason", "undo"});
+  if (saved != nullptr) setenv("USER", saved_value.c_str(), 1);
+  EXPECT_EQ(with_user.code, 0) << with_user.err;
+  EXPECT_EQ(without.code, 0) << without.err;
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].path, "/api/v1/instances/i-1/discard");
+  EXPECT_EQ(requests[0].body, R"({"reason":"stale","by":"grace"})");
+  EXPECT_EQ(requests[1].path, "/api/v1/instances/i-1/compensate");
+  EXPECT_EQ(requests[1].body, R"({"reason":"undo","by":"anonymous"})");
+}
+
+TEST_F(ClientCommandsTest, SkipOutputIsTheTasksOutputUnlessItNamesAFormat) {
+  server_.Route("POST", "/api/v1/instances/i-1/skip", [](const FixtureRequest&) {
+    return Answer(200, R"({"id":"i-1","status":"completed"})");
+  });
+  Start();
+  CliRun text = Client(
+      {"skip", "i-1", "--reason", "paid by hand", "--by", "ada", "--output", R"({"paid": true})"});
+  EXPECT_EQ(text.code, 0) << text.err;
+  EXPECT_EQ(text.out, "i-1 completed\n");
+  CliRun json = Client(
+      {"skip", "--output", "json", "i-1", "--reason", "r", "--by", "ada", "--output", "null"});
+  EXPECT_EQ(json.code, 0) << json.err;
+  EXPECT_EQ(json.out, "{\n  \"id\": \"i-1\",\n  \"status\": \"completed\"\n}\n");
+  CliRun none = Client({"skip", "i-1", "--reason", "r", "--by", "ada"});
+  EXPECT_EQ(none.code, 0) << none.err;
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].body, R"({"reason":"paid by hand","by":"ada","output":{"paid":true}})");
+  EXPECT_EQ(requests[1].body, R"({"reason":"r","by":"ada","output":null})");
+  EXPECT_EQ(requests[2].body, R"({"reason":"r","by":"ada"})");
+}
+
+TEST_F(ClientCommandsTest, RepairsRejectBadArgumentsBeforeSendingAnything) {
+  Start();
+  CliRun input = Client({"retry", "i-1", "--reason", "r", "--input", "{not json"});
+  EXPECT_EQ(input.code, 2);
+  EXPECT_NE(input.err.find("error: --input is not valid JSON: "), std::string::npos) << input.err;
+  CliRun context = Client({"retry", "i-1", "--reason", "r", "--context", "[1,"});
+  EXPECT_EQ(context.code, 2);
+  EXPECT_NE(context.err.find("error: --context is not valid JSON: "), std::string::npos);
+  CliRun output = Client({"skip", "i-1", "--reason", "r", "--output", "yaml: 1"});
+  EXPECT_EQ(output.code, 2);
+  EXPECT_NE(output.err.find("error: --output is not valid JSON (with skip, --output is the "
+                            "task's output as JSON, or the word text or json for the output "
+                            "format): "),
+            std::string::npos)
+      << output.err;
+  CliRun twice = Client({"skip", "i-1", "--reason", "r", "--output", "1", "--output", "2"});
+  EXPECT_EQ(twice.code, 2);
+  EXPECT_EQ(twice.err, "error: --output: the task's output is given twice\n");
+  CliRun blank = Client({"discard", "i-1", "--reason", "  "});
+  EXPECT_EQ(blank.code, 2);
+  EXPECT_NE(blank.err.find("error: --reason must not be empty"), std::string::npos);
+  EXPECT_EQ(Client({"retry", "i-1"}).code, 2);                 // --reason required
+  EXPECT_EQ(Client({"compensate", "--reason", "r"}).code, 2);  // id required
+  EXPECT_EQ(Client({"skip", "i-1", "--reason", "r", "--input", "{}"}).code, 2);  // retry's
+  EXPECT_EQ(Client({"discard", "i-1", "--reason", "r", "--output", "yaml"}).code, 2);
+  EXPECT_TRUE(server_.requests().empty());
+}
+
+TEST_F(ClientCommandsTest, RepairRefusalsExit1WithTheServersReason) {
+  server_.Fallback([](const FixtureRequest& request) {
+    if (request.path == "/api/v1/instances/gone/retry") {
+      return ProblemAnswer(404, "Not found", "no instance with id 'gone'");
+    }
+    return ProblemAnswer(
+        409, "Conflict with the current state",
+        "instance is completed; retry applies to faulted or compensation_failed instances");
+  });
+  Start();
+  CliRun conflict = Client({"retry", "done", "--reason", "r"});
+  EXPECT_EQ(conflict.code, 1);
+  EXPECT_EQ(conflict.out, "");
+  EXPECT_EQ(conflict.err,
+            "error: Conflict with the current state: instance is completed; retry applies to "
+            "faulted or compensation_failed instances\n");
+  CliRun missing = Client({"retry", "gone", "--reason", "r"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_EQ(missing.err, "error: Not found: no instance with id 'gone'\n");
+}
+
+TEST_F(ClientCommandsTest, RedriveSendsTheFilterAndReportsEachInstance) {
+  server_.Route("POST", "/api/v1/dead-letters/redrive", [](const FixtureRequest&) {
+    return Answer(200, R"({"dryRun":false,"matched":2,"items":[
+      {"id":"i-1","workflow":{"namespace":"shop","name":"order","version":"1.0.0"},
+       "status":"faulted","errorType":"https://serverlessworkflow.io/spec/1.0.0/errors/timeout",
+       "result":"applied"},
+      {"id":"i-2","workflow":{"namespace":"shop","name":"order","version":"1.0.0"},
+       "status":"faulted","errorType":"timeout","result":"failed",
+       "detail":"instance is running; retry applies to faulted instances"}]})");
+  });
+  Start();
+  CliRun run = Client({"redrive", "--action", "retry", "--reason", "supplier back", "--by", "ada",
+                       "--workflow", "shop/order", "--error-type", "timeout", "--since",
+                       "2024-05-01T00:00:00Z", "--until", "2024-05-02T00:00:00Z"});
+  EXPECT_EQ(run.code, 1);  // one instance failed
+  EXPECT_EQ(run.out,
+            "ID   WORKFLOW          STATUS   ERROR    RESULT   DETAIL\n"
+            "i-1  shop/order:1.0.0  faulted  timeout  applied\n"
+            "i-2  shop/order:1.0.0  faulted  timeout  failed   instance is running; retry applies "
+            "to faulted instances\n"
+            "retry: 1 applied, 1 failed (2 matched)\n");
+  EXPECT_EQ(run.err, "error: retry failed for 1 of 2 dead letters\n");
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].body, R"({"filter":{"workflow":"shop/order","errorType":"timeout",)"
+                              R"("since":"2024-05-01T00:00:00Z","until":"2024-05-02T00:00:00Z"},)"
+                              R"("action":"retry","reason":"supplier back","by":"ada"})");
+}
+
+TEST_F(ClientCommandsTest, RedriveDryRunListsAndChangesNothing) {
+  server_.Route("POST", "/api/v1/dead-letters/redrive", [](const FixtureRequest&) {
+    return Answer(200, R"({"dryRun":true,"matched":1,"items":[
+      {"id":"i-1","workflow":{"namespace":"a","name":"b","version":"1"},"status":"faulted",
+       "errorType":"communication"}]})");
+  });
+  Start();
+  CliRun run =
+      Client({"redrive", "--action", "discard", "--reason", "stale", "--by", "ada", "--dry-run"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "ID   WORKFLOW  STATUS   ERROR          RESULT  DETAIL\n"
+            "i-1  a/b:1     faulted  communication\n"
+            "dry run: 1 dead letter matches; nothing was changed\n");
+  CliRun json = Client(
+      {"redrive", "--action", "discard", "--reason", "stale", "--dry-run", "--output", "json"});
+  EXPECT_EQ(json.code, 0);
+  EXPECT_EQ(Json::Parse(json.out)->Get("matched").AsInt(), 1);
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].body,
+            R"({"filter":{},"action":"discard","reason":"stale","by":"ada","dryRun":true})");
+}
+
+TEST_F(ClientCommandsTest, RedriveRejectsSkipAndUnknownActions) {
+  Start();
+  CliRun skip = Client({"redrive", "--action", "skip", "--reason", "r"});
+  EXPECT_EQ(skip.code, 2);
+  EXPECT_EQ(skip.err,
+            "error: --action skip is not allowed in bulk (each skipped task needs its own "
+            "output): skip instances one at a time with `baton skip ID --reason R`\n");
+  CliRun other = Client({"redrive", "--action", "restart", "--reason", "r"});
+  EXPECT_EQ(other.code, 2);
+  EXPECT_EQ(other.err, "error: --action must be retry, compensate or discard, got 'restart'\n");
+  EXPECT_EQ(Client({"redrive", "--action", "retry"}).code, 2);  // --reason required
+  EXPECT_EQ(Client({"redrive", "--reason", "r"}).code, 2);      // --action required
+  EXPECT_TRUE(server_.requests().empty());
+}
+
 // ---- transport failures and the server URL ----
 
 TEST_F(ClientCommandsTest, ServerErrorsExit3) {
@@ -522,6 +762,16 @@ TEST(ClientHelpersTest, PercentEncodeKeepsUnreservedAndRequestedCharacters) {
   EXPECT_EQ(PercentEncode("a b&c=d/e"), "a%20b%26c%3Dd%2Fe");
   EXPECT_EQ(PercentEncode("ns/name:1", "/:"), "ns/name:1");
   EXPECT_EQ(PercentEncode("é"), "%C3%A9");
+}
+
+TEST(ClientHelpersTest, DeadLettersPathCarriesOnlyTheGivenFilters) {
+  DeadLetterArgs args;
+  EXPECT_EQ(DeadLettersPath(args), "/api/v1/dead-letters");
+  args.error_type = "https://serverlessworkflow.io/spec/1.0.0/errors/timeout";
+  args.limit = 5;
+  EXPECT_EQ(DeadLettersPath(args),
+            "/api/v1/dead-letters?errorType=https://serverlessworkflow.io/spec/1.0.0/errors/"
+            "timeout&limit=5");
 }
 
 TEST(ClientHelpersTest, ListPathCarriesOnlyTheGivenFilters) {

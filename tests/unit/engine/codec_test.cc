@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -92,6 +93,7 @@ void ExpectSameNode(const Node& a, const Node& b, const std::string& where) {
   for (size_t i = 0; i < a.queued_events.size(); ++i) {
     EXPECT_SAME_JSON(a.queued_events[i], b.queued_events[i]);
   }
+  EXPECT_EQ(a.retry_at, b.retry_at);
   ASSERT_EQ(a.children.size(), b.children.size());
   for (size_t i = 0; i < a.children.size(); ++i) {
     ExpectSameNode(*a.children[i], *b.children[i], where + "/" + std::to_string(i));
@@ -111,6 +113,7 @@ void ExpectSameState(const InstanceState& a, const InstanceState& b) {
   EXPECT_EQ(a.next_id, b.next_id);
   EXPECT_EQ(a.workflow_timeout_timer, b.workflow_timeout_timer);
   EXPECT_EQ(a.yield_timer, b.yield_timer);
+  EXPECT_SAME_JSON(a.saga, b.saga);
   ASSERT_EQ(a.root != nullptr, b.root != nullptr);
   if (a.root) ExpectSameNode(*a.root, *b.root, "root");
 }
@@ -209,8 +212,92 @@ Observed RunScenario(const Scenario& s, CodecRun* codec) {
   return o;
 }
 
+Interpreter::Options WithDefaultRetry() {
+  Interpreter::Options o;
+  o.default_retry = BuiltinDefaultRetryPolicy();
+  return o;
+}
+
+// Bookings whose third step fails: retried by the default policy, then the saga undoes the
+// first two (one of them in a for, one in a fork branch); the first undo fails once and an
+// operator retries it.
+const char* kSagaYaml = R"(do:
+  - book:
+      for: {in: '${ [1, 2] }', each: n}
+      do:
+        - one:
+            call: http
+            with: {method: post, endpoint: 'http://svc/book'}
+            compensate:
+              call: http
+              with: {method: delete, endpoint: '${ "http://svc/undo/" + ($output.id | tostring) }'}
+  - both:
+      fork:
+        branches:
+          - left:
+              call: http
+              with: {method: post, endpoint: 'http://svc/left'}
+              compensate:
+                - undoLeft:
+                    call: http
+                    with: {method: delete, endpoint: 'http://svc/undo-left'}
+          - right:
+              set: {r: 1}
+  - fail:
+      call: http
+      with: {method: post, endpoint: 'http://svc/fail'}
+)";
+
 std::vector<Scenario> Scenarios() {
   std::vector<Scenario> all;
+  auto undo_calls = std::make_shared<int>(0);
+  all.push_back({"SagaRetriedCompensatedAndRepaired", kSagaYaml,
+                 [undo_calls](const testing::Activity& a) {
+                   std::string uri(a.request.Get("endpoint").AsString());
+                   if (uri == "http://svc/fail") {
+                     return testing::Reply::Fail(
+                         MakeError(ErrorKind::kCommunication, 503, "Unavailable", "down"));
+                   }
+                   // The first undo fails through all its automatic attempts (4), then works.
+                   if (uri == "http://svc/undo-left" && ++*undo_calls <= 4) {
+                     return testing::Reply::Fail(
+                         MakeError(ErrorKind::kCommunication, 502, "Bad Gateway", "refused"));
+                   }
+                   return testing::Reply::Ok(J(R"({"id": 7})"));
+                 },
+                 [undo_calls](EngineHarness& h) {
+                   *undo_calls = 0;
+                   h.Run();
+                   OperatorAction a;
+                   a.kind = OperatorAction::Kind::kRetry;
+                   a.by = "ops";
+                   a.reason = "fixed";
+                   h.Repair(a);
+                 },
+                 WithDefaultRetry()});
+  all.push_back({"ParkedThenSkipped", R"(do:
+  - a:
+      set: {x: 1}
+  - b:
+      call: http
+      with: {method: get, endpoint: 'http://svc/b'}
+  - c:
+      set: '${ . + {c: true} }'
+)",
+                 [](const testing::Activity&) {
+                   return testing::Reply::Fail(
+                       MakeError(ErrorKind::kCommunication, 404, "Not Found", "nope"));
+                 },
+                 [](EngineHarness& h) {
+                   h.Run();
+                   OperatorAction a;
+                   a.kind = OperatorAction::Kind::kSkip;
+                   a.by = "ops";
+                   a.reason = "not needed";
+                   a.output = J(R"({"b": "given"})");
+                   h.Repair(a);
+                 },
+                 WithDefaultRetry()});
   all.push_back({"SetAndSwitchLoop",
                  R"(do:
   - init:
