@@ -128,6 +128,24 @@ bool ErrorMatches(const Json& filter, const Json& error) {
   return ok;
 }
 
+bool HasCompensableDriver(const Node& n) {
+  if (n.type == Node::Type::kTask && n.phase == Node::Phase::kCompensating && n.task &&
+      n.next < n.items.size()) {
+    return true;
+  }
+  for (const auto& c : n.children) {
+    if (HasCompensableDriver(*c)) return true;
+  }
+  return false;
+}
+
+// Whether anything completed is waiting to be undone: in the log, or in a try's undo.
+bool HasCompensableRecords(const InstanceState& s) {
+  bool any = false;
+  s.saga.ForEachItem([&](size_t, const Json& r) { any = any || !r.Has("skip"); });
+  return any || (s.root && HasCompensableDriver(*s.root));
+}
+
 class Run {
  public:
   Run(const CompiledWorkflow& wf, const Interpreter::Options& options, Transition& t, Millis now)
@@ -233,14 +251,16 @@ class Run {
         Record(LifecycleKind::kWorkflowCancelled, nullptr, s_.error);
         return;
       case OperatorAction::Kind::kCompensate:
-        if (!failed_saga) {
+        if (failed_saga != s_.root.get() || !failed_saga) {
+          // Everything is undone now: a try's unfinished undo goes back to the log
+          // (CancelSubtree), then the whole log is undone at the workflow level.
           Json error =
               IsDeadLetter(s_.status)
                   ? s_.error
                   : MakeError(ErrorKind::kRuntime, 499, "Compensated by operator", a.reason, "/");
           return StartCompensation(std::move(error));
         }
-        break;  // a failed compensation: run it again, as retry does
+        break;  // the workflow's own undo failed: run it again, as retry does
       case OperatorAction::Kind::kRetry:
       case OperatorAction::Kind::kSkip:
         break;
@@ -250,10 +270,15 @@ class Run {
       // The failed compensation runs again (retry, compensate) or is passed over (skip).
       failed_saga->error = Json();
       if (a.kind == OperatorAction::Kind::kSkip) ++failed_saga->next;
-      s_.status =
-          failed_saga == s_.root.get() ? WorkflowStatus::kCompensating : WorkflowStatus::kRunning;
       step_root_ = true;
-      return;
+      if (failed_saga == s_.root.get()) {
+        s_.status = WorkflowStatus::kCompensating;  // the instance's error stays
+        return;
+      }
+      // A try's undo: the workflow runs on. A task parked in the same transition as the
+      // undo failed faults it again once stepped.
+      if (Node* parked = FindParked(*s_.root)) parked_error_ = parked->error;
+      return Revive();
     }
     if (a.has_context) s_.context = a.context;
     ForEachParked(*s_.root, [&](Node& n) {
@@ -268,15 +293,38 @@ class Run {
       n.children.clear();
       if (a.has_input) n.raw_input = a.input;
     });
+    step_root_ = true;
+    Revive();
+  }
+
+  // A dead letter runs again: its error goes, and the timeouts that Freeze dropped are
+  // armed again, each for its full duration from now.
+  void Revive() {
+    s_.ended_at = 0;
     s_.error = Json();
     s_.status = WorkflowStatus::kRunning;
-    if (wf_.timeout) {
+    if (wf_.timeout && s_.workflow_timeout_timer == 0) {
       auto ms = EvalDuration(*wf_.timeout, s_.raw_input, nullptr);
       if (!ms.ok()) return FaultWorkflow(error_);
       s_.workflow_timeout_timer = NewId();
       t_.commands.push_back(StartTimer{s_.workflow_timeout_timer, now_ + *ms});
     }
-    step_root_ = true;
+    if (s_.root) RearmTimeouts(*s_.root);
+  }
+
+  void RearmTimeouts(Node& n) {
+    if (n.type == Node::Type::kTask && n.task && n.timeout_timer_id == Node::kDroppedTimeout) {
+      n.timeout_timer_id = 0;
+      if (n.task->timeout) {
+        ScopeGuard scope(*this, n);
+        auto ms = EvalDuration(*n.task->timeout, n.input, &n);
+        if (ms.ok()) {
+          n.timeout_timer_id = NewId();
+          t_.commands.push_back(StartTimer{n.timeout_timer_id, now_ + *ms});
+        }
+      }
+    }
+    for (auto& c : n.children) RearmTimeouts(*c);
   }
 
   static const char* ActionName(OperatorAction::Kind kind) {
@@ -349,9 +397,11 @@ class Run {
     Outcome o = StepList(*s_.root);
     if (o.done()) return CompleteWorkflow(std::move(o.value));
     if (o.failed()) return FaultWorkflow(o.value);
-    if (!saga_failed_.IsNull()) return CompensationFailed(std::move(saga_failed_));
-    if (!parked_error_.IsNull() && FindParked(*s_.root)) {
-      return FaultKeepingTree(std::move(parked_error_));
+    if (!saga_failed_.IsNull() && FailedSaga(*s_.root)) {
+      return CompensationFailed(std::move(saga_failed_));
+    }
+    if (!parked_error_.IsNull()) {
+      if (Node* parked = FindParked(*s_.root)) return FaultKeepingTree(parked->error);
     }
     UpdateWaiting();
   }
@@ -406,7 +456,13 @@ class Run {
   // are dropped. Parked nodes and saga drivers are left as they are.
   void Freeze(Node& n) {
     if (n.type == Node::Type::kTask && n.phase != Node::Phase::kParked) {
-      if (n.timeout_timer_id) ClearTimeout(n);
+      if (n.timeout_timer_id && n.timeout_timer_id != Node::kDroppedTimeout) {
+        ClearTimeout(n);
+        // A task that goes on when revived (a composite) gets its timeout again then.
+        bool restarts = n.phase == Node::Phase::kActivity || n.phase == Node::Phase::kTimer ||
+                        n.phase == Node::Phase::kListening;
+        if (!restarts) n.timeout_timer_id = Node::kDroppedTimeout;
+      }
       switch (n.phase) {
         case Node::Phase::kActivity:
         case Node::Phase::kTimer:
@@ -457,34 +513,39 @@ class Run {
   }
 
   static bool IsCompensable(const Json& record) { return !record.Has("skip"); }
-  bool HasCompensation() const {
-    bool any = false;
-    s_.saga.ForEachItem([&](size_t, const Json& r) { any = any || IsCompensable(r); });
-    return any;
-  }
+  bool HasCompensation() const { return HasCompensableRecords(s_); }
 
-  // Moves the saga records whose task lies under `prefix` (all when empty) out of the log,
-  // newest first: the order in which they are undone.
-  Json TakeSagaRecords(std::string_view prefix) {
-    Json taken = Json::Array();
+  // Moves the saga records of scope `scope` (all when 0) out of the log, newest first: the
+  // order in which they are undone.
+  Json TakeSagaRecords(uint64_t scope) {
     Json kept = Json::Array();
-    std::vector<Json> mine;
+    std::vector<std::pair<double, Json>> mine;
     s_.saga.ForEachItem([&](size_t, const Json& r) {
-      std::string_view ref = r.Get("ref").AsString();
-      if (ref.substr(0, prefix.size()) == prefix) {
-        mine.push_back(r);
+      bool in_scope = scope == 0;
+      r.Get("scopes").ForEachItem([&](size_t, const Json& id) {
+        in_scope = in_scope || id.AsNumber() == static_cast<double>(scope);
+      });
+      if (in_scope) {
+        mine.emplace_back(r.Get("seq").AsNumber(), r);
       } else {
         kept.Append(r);
       }
     });
-    for (auto it = mine.rbegin(); it != mine.rend(); ++it) taken.Append(*it);
+    // Records given back by a stopped try come after newer ones in the log: order by seq.
+    std::stable_sort(mine.begin(), mine.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    Json taken = Json::Array();
+    for (auto& [seq, r] : mine) taken.Append(std::move(r));
     s_.saga = std::move(kept);
     return taken;
   }
 
   void RecordSaga(const Node& n, const Json& output) {
     const TaskDef& task = *n.task;
+    // A function's body is recorded as the call that ran it.
+    if (task.ref.rfind("/use/", 0) == 0) return;
     Json record = Json::Object();
+    record.Set("seq", Json::Number(static_cast<double>(NewId())));
     record.Set("ref", Json::String(task.ref));
     if (task.compensate) {
       record.Set("input", n.input);
@@ -496,14 +557,26 @@ class Run {
         for (const auto& [name, value] : bindings_.scoped) vars.Set(name, *value);
         record.Set("vars", std::move(vars));
       }
-    } else if (task.type == TaskType::kCall || task.type == TaskType::kRun ||
-               task.type == TaskType::kEmit) {
+      Json scopes = Json::Array();
+      for (const Node* a : ancestors_) {
+        if (a->type == Node::Type::kTask && a->task && a->task->type == TaskType::kTry &&
+            a->activity_id != 0 && a != &n) {
+          scopes.Append(Json::Number(static_cast<double>(a->activity_id)));
+        }
+      }
+      if (!scopes.empty()) record.Set("scopes", std::move(scopes));
+    } else if ((task.type == TaskType::kCall || task.type == TaskType::kRun ||
+                task.type == TaskType::kEmit) &&
+               s_.saga.size() < kMaxNotCompensable) {
+      // Only to say "not compensable" in history: bounded, so that a polling loop in a
+      // compensating workflow does not grow its state without end.
       record.Set("skip", Json::Bool(true));
     } else {
       return;
     }
     s_.saga.Append(std::move(record));
   }
+  static constexpr size_t kMaxNotCompensable = 1000;
 
   // Whether a failure at `n` is handled above it: by a running `try` body, or by a saga
   // driver (a failed compensation makes the instance compensation_failed).
@@ -536,7 +609,7 @@ class Run {
     Record(LifecycleKind::kWorkflowCompensating, nullptr, std::move(error));
     auto driver = std::make_unique<Node>();
     driver->phase = Node::Phase::kCompensating;
-    driver->items = TakeSagaRecords("");
+    driver->items = TakeSagaRecords(0);
     s_.root = std::move(driver);
     StepWorkflowSaga();
   }
@@ -853,6 +926,8 @@ class Run {
         n.pending = task.children.tasks.size();
         return StepFork(n);
       case TaskType::kTry:
+        // A run of a try that undoes its body has its own saga scope (n.activity_id).
+        if (task.catch_def->compensate) n.activity_id = NewId();
         n.children.push_back(NewList(task.children, n.input));
         return StepTry(n);
       case TaskType::kListen:
@@ -975,16 +1050,23 @@ class Run {
   }
 
   void ClearTimeout(Node& n) {
-    if (n.timeout_timer_id) {
+    if (n.timeout_timer_id && n.timeout_timer_id != Node::kDroppedTimeout) {
       t_.commands.push_back(CancelTimer{n.timeout_timer_id});
-      n.timeout_timer_id = 0;
     }
+    n.timeout_timer_id = 0;
   }
 
   // Stops everything running under `n` (and `n` itself when record_self).
   void CancelSubtree(Node& n, bool record_self = true) {
     for (auto& c : n.children) CancelSubtree(*c, true);
     n.children.clear();
+    if (n.type == Node::Type::kTask && n.phase == Node::Phase::kCompensating && n.task) {
+      // A try stopped while undoing its body: what it had not finished undoing (the one in
+      // progress included) goes back to the log, so that a later undo does it.
+      for (size_t i = n.next; i < n.items.size(); ++i) s_.saga.Append(n.items.At(i));
+      n.items = Json::Array();
+      n.next = 0;
+    }
     if (n.type != Node::Type::kTask) return;
     bool was_running = n.phase != Node::Phase::kDone && n.phase != Node::Phase::kNew;
     if (n.phase == Node::Phase::kActivity && n.activity_id) {
@@ -1264,7 +1346,7 @@ class Run {
         return Outcome::Blocked();
       }
       if (c.compensate && !InSaga()) {
-        Json records = TakeSagaRecords(task.ref + "/try/");
+        Json records = TakeSagaRecords(n.activity_id);
         if (!records.empty()) {
           n.phase = Node::Phase::kCompensating;
           n.items = std::move(records);
@@ -1903,9 +1985,9 @@ std::string Interpreter::RepairRefusal(const InstanceState& s, const OperatorAct
         return "instance is " + status + "; compensate applies to faulted, compensation_failed " +
                "and live instances";
       }
-      bool any = false;
-      s.saga.ForEachItem([&](size_t, const Json& r) { any = any || !r.Has("skip"); });
-      if (!any) return "no completed task of this instance declares a compensation";
+      if (!HasCompensableRecords(s)) {
+        return "no completed task of this instance declares a compensation";
+      }
       return {};
     }
   }

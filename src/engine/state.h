@@ -72,6 +72,10 @@ struct Node {
   };
   enum class Inbox : uint8_t { kNone, kOk, kFailed, kTimer, kTimeout };
 
+  // timeout_timer_id of a task whose timeout Freeze dropped (the instance faulted): armed
+  // again, for its full duration, when an operator revives the instance.
+  static constexpr uint64_t kDroppedTimeout = uint64_t{1} << 62;
+
   Type type = Type::kTask;
   Phase phase = Phase::kNew;
 
@@ -86,7 +90,7 @@ struct Node {
   Json input;  // transformed input
   Millis started_at = 0;
   uint32_t attempt = 0;
-  uint64_t activity_id = 0;
+  uint64_t activity_id = 0;  // a try with catch.compensate: its run's saga scope
   uint64_t timer_id = 0;
   uint64_t timeout_timer_id = 0;
   Json items;       // for: the collection
@@ -125,7 +129,8 @@ struct InstanceState {
   uint64_t yield_timer = 0;
   // The saga log: completed tasks that declared `compensate` (and, in workflows that use
   // compensation, completed call/run/emit tasks that did not: {ref, skip: true}), in
-  // completion order: [{ref, input, output}].
+  // completion order: [{seq, ref, input, output, vars?, scopes?}]. `scopes` are the saga
+  // scopes (runs of tries with catch.compensate) the task completed in.
   Json saga = Json::Array();
   std::unique_ptr<Node> root;
 };

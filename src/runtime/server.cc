@@ -64,6 +64,14 @@ std::string NewId() {
 
 const char* StatusText(engine::WorkflowStatus s) { return engine::WorkflowStatusName(s); }
 
+engine::WorkflowStatus StatusFromText(const std::string& text) {
+  for (int i = 0; i <= static_cast<int>(engine::WorkflowStatus::kCompensationFailed); ++i) {
+    auto s = static_cast<engine::WorkflowStatus>(i);
+    if (text == engine::WorkflowStatusName(s)) return s;
+  }
+  return engine::WorkflowStatus::kFaulted;
+}
+
 bool IsTerminalText(const std::string& status) {
   return status == "completed" || status == "faulted" || status == "cancelled" ||
          status == "compensated" || status == "compensation_failed";
@@ -415,6 +423,16 @@ struct Server::Impl {
       inst.state = std::move(state).value();
     } else {
       inst.state = engine::InstanceState();
+      inst.state.instance_id = inst.id;
+      if (row->ended_at > 0) {
+        // Ended without a snapshot (the watchdog faulted it): the row says how.
+        inst.state.status = StatusFromText(row->status);
+        if (!row->error_json.empty()) {
+          auto error = Json::Parse(row->error_json);
+          if (error.ok()) inst.state.error = std::move(error).value();
+        }
+        inst.state.ended_at = row->ended_at;
+      }
     }
     row->snapshot.clear();
     inst.row = std::move(*row);
@@ -488,6 +506,7 @@ struct Server::Impl {
     bool changed = false;
     bool terminal_before = in.exists && IsTerminalText(in.row.status);
     const std::string status_before = in.row.status;
+    bool repaired = false;  // an operator action applied in this batch
     Millis now = NowMillis();
 
     auto advance = [&](engine::EventBody body) -> bool {
@@ -592,11 +611,20 @@ struct Server::Impl {
         case Mail::Kind::kRepair: {
           const auto& action = std::get<engine::OperatorAction>(m.body);
           std::string refusal = engine::Interpreter::RepairRefusal(in.state, action);
+          if (refusal.empty() && !in.row.parent_id.empty() && in.row.parent_activity != 0 &&
+              action.kind != engine::OperatorAction::Kind::kDiscard &&
+              engine::IsTerminal(in.state.status)) {
+            // Its parent's task already received this failure: a repaired child's result
+            // would reach no one.
+            refusal = "instance is a sub-workflow of " + in.row.parent_id +
+                      ", whose task already received its failure: repair the parent instead";
+          }
           if (!refusal.empty()) {
             pw.done.emplace_back(std::move(m.done),
                                  Status::Conflict("instance " + in.id + ": " + refusal));
             break;
           }
+          repaired = true;
           if (in.row.suspended) {
             // compensate on a suspended instance: what was held is dropped with what runs.
             in.row.suspended = false;
@@ -677,7 +705,7 @@ struct Server::Impl {
     row.updated_at = now;
     bool terminal = engine::IsTerminal(in.state.status);
     // Ended now, or ended differently (an operator discarded or compensated a dead letter).
-    bool ended_now = terminal && (!terminal_before || row.status != status_before);
+    bool ended_now = terminal && (!terminal_before || row.status != status_before || repaired);
     if (ended_now) {
       row.ended_at = now;
       row.output_json = std::move(output_text);
@@ -2023,7 +2051,7 @@ Result<Json> Server::ListDeadLetters(const DeadLetterFilter& filter) {
       if (!wanted) continue;
       // The list leaves the snapshot out; the failed task needs it.
       BATON_ASSIGN_OR_RETURN(auto row, impl_->store->GetInstance(listed.id));
-      if (row && IsTerminalText(row->status)) {
+      if (row && (row->status == "faulted" || row->status == "compensation_failed")) {
         auto wf = impl_->ThreadDefinitions().Get(row->namespace_, row->name, row->version);
         items.Append(DeadLetterItem(*row, wf.ok() ? wf->get() : nullptr, now));
       }
@@ -2108,7 +2136,7 @@ void Server::Redrive(const DeadLetterFilter& filter, RepairRequest request, bool
   for (size_t i = 0; i < matched.size(); ++i) {
     std::string id(matched[i].Get("id").AsString());
     RepairRequest one = request;
-    Repair(id, std::move(one), [shared, i, finish](Result<Json> r) {
+    Repair(id, std::move(one), [shared, i, finish](const Result<Json>& r) {
       bool last = false;
       {
         std::lock_guard<std::mutex> lock(shared->mu);

@@ -445,6 +445,78 @@ do:
   EXPECT_EQ(fixture.requests().size(), 2u);
 }
 
+Result<Json> RepairNow(Server& server, const std::string& id, RepairRequest req) {
+  std::promise<Result<Json>> p;
+  server.Repair(id, std::move(req), [&](Result<Json> r) { p.set_value(std::move(r)); });
+  auto r = p.get_future().get();
+  if (r.ok()) return r->DeepCopy();
+  return r;
+}
+
+// Found in review: a retry that faults again in the same batch must update the row.
+TEST_F(ServerTest, RetryThatFaultsAgainRecordsTheNewError) {
+  Open();
+  Deploy(R"(
+document: {dsl: '1.0.0', namespace: test, name: boom, version: '1.0.0'}
+do:
+  - check:
+      raise:
+        error:
+          type: https://example.com/x
+          status: 400
+          detail: ${ .why }
+)");
+  auto r = Start("test/boom", R"({"why":"first"})");
+  ASSERT_TRUE(r.ok());
+  Json v = Wait(r->id);
+  ASSERT_EQ(v.Get("status").AsString(), "faulted") << v.Dump();
+  ASSERT_EQ(v.Get("error").Get("detail").AsString(), "first");
+  std::string ended(v.Get("endedAt").AsString());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  RepairRequest req;
+  req.action = "retry";
+  req.reason = "fix";
+  req.input = *Json::Parse(R"({"why":"second"})");
+  auto after = RepairNow(*server_, r->id, req);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->Get("status").AsString(), "faulted");
+  EXPECT_EQ(after->Get("error").Get("detail").AsString(), "second") << after->Dump();
+  EXPECT_NE(std::string(after->Get("endedAt").AsString()), ended) << "endedAt not updated";
+}
+
+// Found in review: an instance the watchdog faulted (no snapshot) is a dead letter too.
+TEST_F(ServerTest, WatchdogFaultedInstanceIsRefusedSuspendAndCanBeDiscarded) {
+  options_.evaluation_timeout_ms = 300;
+  Open();
+  Deploy(R"(
+document: {dsl: '1.0.0', namespace: test, name: spin, version: '1.0.0'}
+do:
+  - first:
+      wait:
+        milliseconds: 50
+  - forever:
+      set:
+        x: ${ last(repeat(1)) }
+)");
+  auto spin = Start("test/spin", "{}");
+  ASSERT_TRUE(spin.ok());
+  Json view = Wait(spin->id);
+  ASSERT_EQ(view.Get("status").AsString(), "faulted");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(Control("suspend", spin->id).code(), StatusCode::kConflict);
+  EXPECT_EQ(StatusOf(spin->id), "faulted");
+  RepairRequest retry;
+  retry.action = "retry";
+  retry.reason = "x";
+  EXPECT_EQ(RepairNow(*server_, spin->id, retry).status().code(), StatusCode::kConflict);
+  RepairRequest discard;
+  discard.action = "discard";
+  discard.reason = "x";
+  auto d = RepairNow(*server_, spin->id, discard);
+  EXPECT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(StatusOf(spin->id), "cancelled");
+}
+
 TEST_F(ServerTest, ChildWithoutAwaitLeavesNoWorkBehind) {
   Open();
   Deploy(kWait);
