@@ -484,12 +484,34 @@ int RunGet(const ClientFlags& flags, const std::string& id, Io io) {
   if (view.Has("endedAt")) field("Ended", LocalTime(Str(view, "endedAt")));
   if (view.Get("elapsedMs").IsNumber()) field("Elapsed", DurationOf(view, "elapsedMs"));
 
-  Table tasks({"REF", "NAME", "STATUS", "ATTEMPT"});
+  // DETAIL (only when some task has one): when a retrying task tries again and why it
+  // failed; the error of a failed task or compensation.
+  auto detail_of = [](const Json& task) {
+    std::string detail;
+    if (task.Get("nextAttemptAt").IsString()) {
+      detail = "next attempt " + LocalTime(Str(task, "nextAttemptAt"), /*millis=*/true);
+    }
+    Json error = task.Get("lastError").IsObject() ? task.Get("lastError") : task.Get("error");
+    if (error.IsObject() && error.Get("title").IsString()) {
+      detail += (detail.empty() ? "" : " after ") + Str(error, "title");
+    }
+    return detail;
+  };
+  bool details = false;
+  view.Get("tasks").ForEachItem([&](size_t, const Json& task) {
+    details = details || (!TaskFinished(Str(task, "status")) && !detail_of(task).empty());
+  });
+  std::vector<std::string> headers = {"REF", "NAME", "STATUS", "ATTEMPT"};
+  if (details) headers.emplace_back("DETAIL");
+  Table tasks(headers);
   tasks.SetAlign(3, Table::Align::kRight);
   view.Get("tasks").ForEachItem([&](size_t, const Json& task) {
     std::string status = Str(task, "status");
     if (TaskFinished(status)) return;
-    tasks.AddRow({Str(task, "ref"), Str(task, "name"), status, Str(task, "attempt")});
+    std::vector<std::string> row = {Str(task, "ref"), Str(task, "name"), status,
+                                    Str(task, "attempt")};
+    if (details) row.push_back(detail_of(task));
+    tasks.AddRow(row);
   });
   if (tasks.rows() > 0) {
     io.out << "\nRunning tasks:\n";

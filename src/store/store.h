@@ -202,6 +202,7 @@ class Store {
 
   // --- retention ---
   // Deletes terminal instances that ended before `ended_before` (0 < ended_at < ended_before),
+  // except dead letters (status faulted or compensation_failed: they wait for an operator),
   // with their history, timers, work and inbox rows, in
   // small transactions of at most `limit` instances. Returns how many were deleted.
   virtual Result<int64_t> PruneEnded(Millis ended_before, int limit) = 0;

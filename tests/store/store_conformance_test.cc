@@ -836,6 +836,13 @@ TEST_P(StoreConformanceTest, PruneDeletesEndedInstancesWithTheirRowsInBatches) {
   InstanceWrite live = Insert("live");
   live.add_timers = {{"live", 1, 5}};
   writes.push_back(live);
+  // Dead letters wait for an operator: never pruned, however old.
+  for (const char* status : {"faulted", "compensation_failed"}) {
+    InstanceWrite dead = Insert(std::string("dead-") + status);
+    dead.row.status = status;
+    dead.row.ended_at = 900;
+    writes.push_back(dead);
+  }
   Commit(writes);
 
   Result<int64_t> pruned = store().PruneEnded(1020, 3);  // e0..e19, in batches of 3
@@ -864,6 +871,8 @@ TEST_P(StoreConformanceTest, PruneDeletesEndedInstancesWithTheirRowsInBatches) {
   ASSERT_TRUE(rest.ok());
   EXPECT_EQ(*rest, 5);
   EXPECT_TRUE(Exists("live"));  // never ended: never pruned
+  EXPECT_TRUE(Exists("dead-faulted"));
+  EXPECT_TRUE(Exists("dead-compensation_failed"));
   EXPECT_FALSE(store().PruneEnded(1, 0).ok());
 }
 

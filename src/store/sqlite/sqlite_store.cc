@@ -905,7 +905,8 @@ Result<int64_t> SqliteStore::PruneEnded(Millis ended_before, int limit) {
         BATON_ASSIGN_OR_RETURN(
             Statement select,
             writer_->Prepare("SELECT rowid, id FROM instances WHERE ended_at > 0 AND "
-                             "ended_at < ?1 LIMIT ?2"));
+                             "ended_at < ?1 AND status NOT IN ('faulted', "
+                             "'compensation_failed') LIMIT ?2"));
         select.BindInt(1, ended_before);
         select.BindInt(2, limit);
         while (true) {

@@ -373,6 +373,27 @@ TEST_F(ClientCommandsTest, GetPrintsASummaryWithRunningTasksAndOutput) {
                 "{\n  \"x\": 1\n}\n");
 }
 
+TEST_F(ClientCommandsTest, GetSaysWhenARetryingTaskTriesAgainAndWhy) {
+  server_.Route("GET", "/api/v1/instances/i-2", [](const FixtureRequest&) {
+    return Answer(200, R"({"id":"i-2",
+      "workflow":{"namespace":"examples","name":"hello","version":"1.0.0"},
+      "status":"retrying","input":{},"context":{},
+      "tasks":[{"ref":"/do/1/call","name":"call","status":"retrying","attempt":1,
+                "lastError":{"status":503,"title":"HTTP 503 Service Unavailable"},
+                "nextAttemptAt":"2024-05-01T12:00:03.250Z"}],
+      "createdAt":"2024-05-01T12:00:00Z","updatedAt":"2024-05-01T12:00:02Z","elapsedMs":2000})");
+  });
+  Start();
+  CliRun run = Client({"get", "i-2"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  std::string detail = "next attempt " + LocalTime("2024-05-01T12:00:03.250Z", true) +
+                       " after HTTP 503 Service Unavailable";
+  EXPECT_NE(run.out.find("DETAIL"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("  /do/1/call  call  retrying        1  " + detail + "\n"),
+            std::string::npos)
+      << run.out;
+}
+
 TEST_F(ClientCommandsTest, GetUnknownInstanceExits1WithTheProblem) {
   server_.Route("GET", "/api/v1/instances/nope", [](const FixtureRequest&) {
     return ProblemAnswer(404, "Not Found", "instance 'nope' does not exist");
