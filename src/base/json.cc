@@ -1,7 +1,9 @@
 #include "base/json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "base/check.h"
 
@@ -16,7 +18,71 @@ Json Json::String(std::string_view s) {
   return Json(jv_string_sized(s.data(), static_cast<int>(s.size())));
 }
 
+namespace {
+
+// libjq 1.6's parser leaks the string it has just read when that string follows another value
+// inside an array or object without a separator (`["a" "b"]`, `{"k": 1 "x"}`): a few bytes per
+// malformed request, which a client could repeat forever. Such text is never JSON, so it is
+// refused here, before libjq sees it, with libjq's own wording. Returns the offset just after
+// the offending string, or npos.
+size_t LeakingSeparatorError(std::string_view text) {
+  int depth = 0;
+  bool pending = false;  // a value (or key) ended and no ',' or ':' came since
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    switch (c) {
+      case ' ':
+      case '\t':
+      case '\n':
+      case '\r':
+        break;
+      case '"': {
+        bool adjacent = depth > 0 && pending;
+        for (++i; i < text.size() && text[i] != '"'; ++i) {
+          if (text[i] == '\\') ++i;
+        }
+        if (adjacent) return std::min(i + 1, text.size());
+        pending = true;
+        break;
+      }
+      case '[':
+      case '{':
+        ++depth;
+        pending = false;
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;
+        pending = true;
+        break;
+      case ',':
+      case ':':
+        pending = false;
+        break;
+      default:
+        pending = true;  // part of a number or a literal
+        break;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 Result<Json> Json::Parse(std::string_view text) {
+  if (size_t end = LeakingSeparatorError(text); end != std::string_view::npos) {
+    size_t line = 1;
+    size_t line_start = 0;
+    for (size_t i = 0; i < end; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        line_start = i + 1;
+      }
+    }
+    return Status::InvalidArgument("Expected separator between values at line " +
+                                   std::to_string(line) + ", column " +
+                                   std::to_string(end - line_start));
+  }
   jv v = jv_parse_sized(text.data(), static_cast<int>(text.size()));
   if (!jv_is_valid(v)) {
     jv msg = jv_invalid_get_msg(v);

@@ -136,9 +136,18 @@ TEST(HttpServerFuzzTest, MutatedApiRequestsGetClientErrorsNotServerErrors) {
                   R"({"reason": "r"})"),
       MakeRequest("GET", "/api/v1/definitions/ns/wf/1.0.0"),
       MakeRequest("POST", "/api/v1/definitions", "document:\n  dsl: '1.0.0'\n"),
+      MakeRequest("POST", "/api/v1/instances/01hx0000000000000000000000/retry",
+                  R"({"reason": "r", "by": "ops", "input": {"a": 1}, "context": {"c": [2]}})"),
+      MakeRequest("POST", "/api/v1/instances/01hx0000000000000000000000/skip",
+                  R"({"reason": "r", "output": {"x": "y"}})"),
+      MakeRequest("GET", "/api/v1/dead-letters?workflow=ns/wf&errorType=communication&limit=3"),
+      MakeRequest("POST", "/api/v1/dead-letters/redrive",
+                  R"({"filter": {"workflow": "ns/wf", "since": "2024-05-01T12:00:00Z"},)"
+                  R"( "action": "retry", "reason": "r", "dryRun": true})"),
   };
-  for (int i = 0; i < 300; ++i) {
-    std::string bytes = Mutate(rng, valid[rng() % 5]);
+  constexpr size_t kValid = sizeof(valid) / sizeof(valid[0]);
+  for (int i = 0; i < 600; ++i) {
+    std::string bytes = Mutate(rng, valid[rng() % kValid]);
     TestClient c;
     ASSERT_TRUE(c.Connect(*port));
     c.Send(bytes);
