@@ -15,23 +15,16 @@
 #include "engine/error.h"
 #include "model/document.h"
 #include "testing/engine_harness.h"
+#include "testing/engine_test_util.h"
 
 namespace baton::engine {
 namespace {
 
 using testing::Activity;
+using testing::Doc;
 using testing::EngineHarness;
+using testing::J;
 using testing::Reply;
-
-std::string Doc(const std::string& body) {
-  return "document:\n  dsl: '1.0.3'\n  namespace: test\n  name: t\n  version: '1.0.0'\n" + body;
-}
-
-Json J(const std::string& text) {
-  auto r = Json::Parse(text);
-  EXPECT_TRUE(r.ok()) << text;
-  return r.ok() ? *r : Json();
-}
 
 std::shared_ptr<const CompiledWorkflow> CompileYaml(const std::string& yaml) {
   auto doc = model::ParseDocument(yaml, "test.yaml");
@@ -212,12 +205,6 @@ Observed RunScenario(const Scenario& s, CodecRun* codec) {
   return o;
 }
 
-Interpreter::Options WithDefaultRetry() {
-  Interpreter::Options o;
-  o.default_retry = BuiltinDefaultRetryPolicy();
-  return o;
-}
-
 // Bookings whose third step fails: retried by the default policy, then the saga undoes the
 // first two (one of them in a for, one in a fork branch); the first undo fails once and an
 // operator retries it.
@@ -274,7 +261,7 @@ std::vector<Scenario> Scenarios() {
                    a.reason = "fixed";
                    h.Repair(a);
                  },
-                 WithDefaultRetry()});
+                 testing::Defaults()});
   all.push_back({"ParkedThenSkipped", R"(do:
   - a:
       set: {x: 1}
@@ -297,7 +284,7 @@ std::vector<Scenario> Scenarios() {
                    a.output = J(R"({"b": "given"})");
                    h.Repair(a);
                  },
-                 WithDefaultRetry()});
+                 testing::Defaults()});
   all.push_back({"SetAndSwitchLoop",
                  R"(do:
   - init:

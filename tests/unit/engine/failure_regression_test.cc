@@ -9,33 +9,23 @@
 #include "engine/error.h"
 #include "engine/interpreter.h"
 #include "testing/engine_harness.h"
+#include "testing/engine_test_util.h"
 
 namespace baton::engine {
 namespace {
 
+using testing::Action;
 using testing::Activity;
+using testing::Comm;
+using testing::Defaults;
+using testing::Deletes;
+using testing::Doc;
 using testing::EngineHarness;
+using testing::J;
+using testing::Method;
 using testing::Reply;
+using testing::Uri;
 
-std::string Doc(const std::string& body) {
-  return "document:\n  dsl: '1.0.3'\n  namespace: test\n  name: t\n  version: '1.0.0'\n" + body;
-}
-Json J(const std::string& text) { return *Json::Parse(text); }
-Json Comm(int status) { return MakeError(ErrorKind::kCommunication, status, "HTTP", "failed"); }
-Interpreter::Options Defaults() {
-  Interpreter::Options o;
-  o.default_retry = BuiltinDefaultRetryPolicy();
-  return o;
-}
-std::string Uri(const Activity& a) { return std::string(a.request.Get("endpoint").AsString()); }
-std::string Method(const Activity& a) { return std::string(a.request.Get("method").AsString()); }
-OperatorAction Action(OperatorAction::Kind kind) {
-  OperatorAction a;
-  a.kind = kind;
-  a.by = "alice";
-  a.reason = "because";
-  return a;
-}
 void RoundTrip(EngineHarness& h) {
   h.set_transition_hook([](const CompiledWorkflow& wf, Transition& t) {
     std::string bytes = EncodeState(wf, t.state);
@@ -44,13 +34,6 @@ void RoundTrip(EngineHarness& h) {
     t.state = std::move(decoded).value();
   });
 }
-std::vector<std::string> Deletes(const EngineHarness& h) {
-  std::vector<std::string> out;
-  for (const auto& a : h.activities())
-    if (Method(a) == "DELETE") out.push_back(Uri(a));
-  return out;
-}
-
 // catch.compensate takes every saga record whose ref is under the try, including those of
 //    earlier (completed) iterations of an enclosing for.
 TEST(FailureRegressionTest, CatchCompensateUndoesOnlyItsOwnIteration) {

@@ -11,33 +11,21 @@
 #include "engine/error.h"
 #include "engine/interpreter.h"
 #include "testing/engine_harness.h"
+#include "testing/engine_test_util.h"
 
 namespace baton::engine {
 namespace {
 
+using testing::Action;
 using testing::Activity;
+using testing::Comm;
+using testing::Defaults;
+using testing::Deletes;
+using testing::Doc;
 using testing::EngineHarness;
+using testing::J;
 using testing::Reply;
-
-std::string Doc(const std::string& body) {
-  return "document:\n  dsl: '1.0.3'\n  namespace: test\n  name: t\n  version: '1.0.0'\n" + body;
-}
-
-Json J(const std::string& text) {
-  auto r = Json::Parse(text);
-  EXPECT_TRUE(r.ok()) << text;
-  return r.ok() ? *r : Json();
-}
-
-Json Comm(int status) { return MakeError(ErrorKind::kCommunication, status, "HTTP", "failed"); }
-
-Interpreter::Options Defaults() {
-  Interpreter::Options o;
-  o.default_retry = BuiltinDefaultRetryPolicy();
-  return o;
-}
-
-std::string Uri(const Activity& a) { return std::string(a.request.Get("endpoint").AsString()); }
+using testing::Uri;
 
 std::vector<const LifecycleEntry*> Entries(const EngineHarness& h, LifecycleKind kind) {
   std::vector<const LifecycleEntry*> out;
@@ -45,14 +33,6 @@ std::vector<const LifecycleEntry*> Entries(const EngineHarness& h, LifecycleKind
     if (e.kind == kind) out.push_back(&e);
   }
   return out;
-}
-
-OperatorAction Action(OperatorAction::Kind kind) {
-  OperatorAction a;
-  a.kind = kind;
-  a.by = "alice";
-  a.reason = "because";
-  return a;
 }
 
 const char* kOneCall = R"(do:
@@ -502,10 +482,7 @@ TEST(FailureTest, IterationsAndBranchesAreUndoneOnePerCompletion) {
                   Defaults());
   h.Run();
   EXPECT_EQ(h.status(), "compensated");
-  std::vector<std::string> undo;
-  for (const auto& a : h.activities()) {
-    if (a.request.Get("method").AsString() == "DELETE") undo.push_back(Uri(a));
-  }
+  std::vector<std::string> undo = Deletes(h);
   EXPECT_EQ(undo, (std::vector<std::string>{"http://svc/x", "http://svc/r/3", "http://svc/r/2",
                                             "http://svc/r/1"}));
 }
@@ -542,10 +519,7 @@ TEST(FailureTest, CatchCompensateUndoesTheTryBodyThenRunsTheHandler) {
   h.Run();
   EXPECT_EQ(h.status(), "completed");
   EXPECT_EQ(h.output(), J(R"({"handled": true})"));
-  std::vector<std::string> undo;
-  for (const auto& a : h.activities()) {
-    if (a.request.Get("method").AsString() == "DELETE") undo.push_back(Uri(a));
-  }
+  std::vector<std::string> undo = Deletes(h);
   EXPECT_EQ(undo, (std::vector<std::string>{"http://svc/inner"})) << "only the try body";
   // `before` is still in the saga log, `inner` is not (never undone twice).
   ASSERT_EQ(h.state().saga.size(), 1u);

@@ -8,23 +8,16 @@
 
 #include "engine/error.h"
 #include "testing/engine_harness.h"
+#include "testing/engine_test_util.h"
 
 namespace baton::engine {
 namespace {
 
 using testing::Activity;
+using testing::Doc;
 using testing::EngineHarness;
+using testing::J;
 using testing::Reply;
-
-std::string Doc(const std::string& body) {
-  return "document:\n  dsl: '1.0.3'\n  namespace: test\n  name: t\n  version: '1.0.0'\n" + body;
-}
-
-Json J(const std::string& text) {
-  auto r = Json::Parse(text);
-  EXPECT_TRUE(r.ok()) << text;
-  return r.ok() ? *r : Json();
-}
 
 TEST(InterpreterTest, SetReplacesTheData) {
   EngineHarness h(Doc(R"(do:
