@@ -37,7 +37,7 @@ class Progress {
   void On(const engine::LifecycleEntry& e, int depth) {
     if (!enabled_) return;
     std::string indent(static_cast<size_t>(depth) * 2, ' ');
-    std::string key = std::to_string(depth) + e.task_ref;
+    std::string key = std::to_string(depth) + e.task_ref.str();
     switch (e.kind) {
       case engine::LifecycleKind::kTaskStarted:
         starts_[key] = e.time;

@@ -271,6 +271,8 @@ class Compiler {
       return;
     }
     out_.by_ref[p] = &task;
+    task.shared_name = task.name;
+    task.shared_ref = task.ref;
     if (b.Has("if")) task.if_expr = AlwaysExpr(b.Get("if"), p + "/if");
     Json input = b.Get("input");
     if (input.Has("from")) task.input_from = FromAs(input.Get("from"), p + "/input/from");

@@ -856,7 +856,7 @@ class Run {
     n.started_at = now_;
     n.phase = Node::Phase::kRunning;
     if (task.if_expr) {
-      auto r = Eval(*task.if_expr, n.raw_input, &n, nullptr, nullptr, task.ref + "/if");
+      auto r = Eval(*task.if_expr, n.raw_input, &n, nullptr, nullptr, {});
       if (!r.ok()) return FailTask(n, error_);
       if (!r->Truthy()) {
         n.phase = Node::Phase::kDone;
@@ -874,7 +874,7 @@ class Run {
       }
     }
     if (task.input_from) {
-      auto r = EvalTemplate(*task.input_from, n.raw_input, &n, nullptr, nullptr, task.ref);
+      auto r = EvalTemplate(*task.input_from, n.raw_input, &n, nullptr, nullptr, {});
       if (!r.ok()) return FailTask(n, error_);
       n.input = std::move(r).value();
     }
@@ -889,7 +889,7 @@ class Run {
     ScopeGuard scope(*this, n);
     switch (task.type) {
       case TaskType::kSet: {
-        auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, task.ref + "/set");
+        auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, {});
         if (!r.ok()) return FailTask(n, error_);
         return FinishTask(n, std::move(r).value(), task.then);
       }
@@ -954,8 +954,7 @@ class Run {
     const TaskDef& task = *n.task;
     Json output = std::move(raw_output);
     if (task.output_as) {
-      auto r =
-          EvalTemplate(*task.output_as, output, &n, &n.input, nullptr, task.ref + "/output/as");
+      auto r = EvalTemplate(*task.output_as, output, &n, &n.input, nullptr, {});
       if (!r.ok()) return FailTask(n, error_);
       output = std::move(r).value();
     }
@@ -967,8 +966,7 @@ class Run {
       }
     }
     if (task.export_as) {
-      auto r =
-          EvalTemplate(*task.export_as, output, &n, &n.input, &output, task.ref + "/export/as");
+      auto r = EvalTemplate(*task.export_as, output, &n, &n.input, &output, {});
       if (!r.ok()) return FailTask(n, error_);
       if (task.export_schema) {
         Status st = task.export_schema->Validate(*r);
@@ -1089,7 +1087,7 @@ class Run {
   // ---- local tasks ----------------------------------------------------------------------
   Outcome StartRaise(Node& n) {
     const TaskDef& task = *n.task;
-    auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, task.ref + "/raise/error");
+    auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, {});
     if (!r.ok()) return FailTask(n, error_);
     Json error = std::move(r).value();
     if (!error.IsObject()) {
@@ -1112,7 +1110,7 @@ class Run {
         if (!fallback) fallback = &c;
         continue;
       }
-      auto r = Eval(*c.when, n.input, &n, &n.input, nullptr, task.ref + "/switch");
+      auto r = Eval(*c.when, n.input, &n, &n.input, nullptr, {});
       if (!r.ok()) return FailTask(n, error_);
       if (r->Truthy()) {
         chosen = &c;
@@ -1125,7 +1123,7 @@ class Run {
 
   Outcome StartEmit(Node& n) {
     const TaskDef& task = *n.task;
-    auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, task.ref + "/emit/event/with");
+    auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, {});
     if (!r.ok()) return FailTask(n, error_);
     Json attributes = std::move(r).value();
     Json event = Json::Object();
@@ -1163,7 +1161,7 @@ class Run {
 
   Outcome StartFor(Node& n) {
     const TaskDef& task = *n.task;
-    auto r = Eval(*task.for_in, n.input, &n, &n.input, nullptr, task.ref + "/for/in");
+    auto r = Eval(*task.for_in, n.input, &n, &n.input, nullptr, {});
     if (!r.ok()) return FailTask(n, error_);
     Json items = std::move(r).value();
     if (items.IsNull()) items = Json::Array();
@@ -1206,7 +1204,7 @@ class Run {
         auto child = NewIteration(n, n.next, n.result);
         if (task.for_while) {
           ScopeGuard scope(*this, *child);
-          auto w = Eval(*task.for_while, n.result, &n, &n.input, nullptr, task.ref + "/while");
+          auto w = Eval(*task.for_while, n.result, &n, &n.input, nullptr, {});
           if (!w.ok()) return FailTask(n, error_);
           if (!w->Truthy()) return FinishTask(n, n.result, task.then);
         }
@@ -1369,26 +1367,25 @@ class Run {
 
   Result<bool> Catches(Node& n, const CatchDef& c, const Json& error) {
     if (!ErrorMatches(c.errors_with, error)) return false;
-    return ErrorGuard(n, c.as, error, c.when, c.except_when, "/catch");
+    return ErrorGuard(n, c.as, error, c.when, c.except_when);
   }
 
   // `when` true (if given) and `exceptWhen` false (if given), evaluated on the error with the
   // error also bound to `$<as>`: the shared rule of catch and retry policies.
   Result<bool> ErrorGuard(Node& n, const std::string& as, const Json& error,
                           const std::optional<expr::ExprId>& when,
-                          const std::optional<expr::ExprId>& except_when, const char* where) {
+                          const std::optional<expr::ExprId>& except_when) {
     if (!when && !except_when) return true;
     Node holder;
     holder.vars.emplace_back(as, error);
     ScopeGuard scope(*this, holder);
     if (when) {
-      auto r = Eval(*when, error, &n, &n.input, nullptr, n.task->ref + where + "/when");
+      auto r = Eval(*when, error, &n, &n.input, nullptr, {});
       if (!r.ok()) return r.status();
       if (!r->Truthy()) return false;
     }
     if (except_when) {
-      auto r =
-          Eval(*except_when, error, &n, &n.input, nullptr, n.task->ref + where + "/exceptWhen");
+      auto r = Eval(*except_when, error, &n, &n.input, nullptr, {});
       if (!r.ok()) return r.status();
       if (r->Truthy()) return false;
     }
@@ -1398,8 +1395,7 @@ class Run {
   // The delay before the next attempt, or -1 when the policy allows no more.
   Result<int64_t> RetryDelay(Node& n, const RetryPolicy& p, const Json& error) {
     if (p.max_retries >= 0 && n.attempt >= p.max_retries) return int64_t{-1};
-    auto allowed =
-        ErrorGuard(n, n.task->catch_def->as, error, p.when, p.except_when, "/catch/retry");
+    auto allowed = ErrorGuard(n, n.task->catch_def->as, error, p.when, p.except_when);
     if (!allowed.ok()) return allowed.status();
     if (!*allowed) return int64_t{-1};
     return NextDelay(n, p, error);
@@ -1461,7 +1457,7 @@ class Run {
         n.events.Append(item);
         finished = std::all_of(n.matched.begin(), n.matched.end(), [](uint8_t m) { return m; });
       } else if (l.until_expr) {
-        auto u = Eval(*l.until_expr, event, &n, &n.input, nullptr, task.ref + "/listen/to/until");
+        auto u = Eval(*l.until_expr, event, &n, &n.input, nullptr, {});
         if (!u.ok()) return FailTask(n, error_);
         // Events that only satisfy `until` are not part of the output.
         if (u->Truthy()) {
@@ -1489,7 +1485,7 @@ class Run {
       Json actual = event.Get(key);
       if (!event.Has(key)) return false;
       if (expr_id) {
-        auto r = Eval(*expr_id, actual, &n, &n.input, nullptr, n.task->ref + "/listen");
+        auto r = Eval(*expr_id, actual, &n, &n.input, nullptr, {});
         if (!r.ok()) return r.status();
         if (!r->Truthy()) return false;
         continue;
@@ -1514,7 +1510,7 @@ class Run {
     const TaskDef& task = *n.task;
     const std::string& kind = task.call_kind;
     if (kind == "function") {
-      auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, task.ref + "/with");
+      auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, {});
       if (!r.ok()) return FailTask(n, error_);
       auto child = std::make_unique<Node>();
       child->task = task.function.get();
@@ -1536,8 +1532,7 @@ class Run {
                                        kind + " is not supported by this runtime yet",
                                    task.ref));
     }
-    const char* where = task.type == TaskType::kCall ? "/with" : "/run";
-    auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, task.ref + where);
+    auto r = EvalTemplate(task.args, n.input, &n, &n.input, nullptr, {});
     if (!r.ok()) return FailTask(n, error_);
     Json request = std::move(r).value();
     n.activity_id = NewId();
@@ -1694,8 +1689,9 @@ class Run {
   };
 
   // Evaluates; on failure sets error_ to the DSL's expression error and returns its status.
+  // The error's `instance` is the task's reference, or `where` outside any task.
   Result<Json> Eval(expr::ExprId id, const Json& data, const Node* task_node, const Json* input,
-                    const Json* output, const std::string& where) {
+                    const Json* output, std::string_view where) {
     bindings_.args[static_cast<int>(expr::Arg::kContext)] = &s_.context;
     bindings_.args[static_cast<int>(expr::Arg::kInput)] = input;
     // In a compensation, $output is the output of the task being undone.
@@ -1721,7 +1717,7 @@ class Run {
   }
 
   Result<Json> EvalTemplate(const ValueTemplate& t, const Json& data, const Node* task_node,
-                            const Json* input, const Json* output, const std::string& where) {
+                            const Json* input, const Json* output, std::string_view where) {
     switch (t.mode) {
       case ValueTemplate::Mode::kConstant:
         return t.constant;
@@ -1804,13 +1800,13 @@ class Run {
     bool task_entry = static_cast<uint8_t>(kind) >= 10;
     if (task_entry && !options_.record_task_lifecycle && kind != LifecycleKind::kTaskFaulted)
       return;
-    LifecycleEntry e{kind, now_, {}, {}, 0, std::move(data)};
+    LifecycleEntry& e =
+        t_.lifecycle.emplace_back(LifecycleEntry{kind, now_, {}, {}, 0, std::move(data)});
     if (n && n->task) {
-      e.task_ref = n->task->ref;
-      e.task_name = n->task->name;
+      e.task_ref = n->task->shared_ref;
+      e.task_name = n->task->shared_name;
       e.attempt = n->attempt;
     }
-    t_.lifecycle.push_back(std::move(e));
   }
 
   // An entry about the task a saga record names.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/json.h"
+#include "base/shared_string.h"
 #include "engine/event.h"
 
 namespace baton::engine {
@@ -40,8 +41,8 @@ const char* LifecycleKindName(LifecycleKind kind);
 struct LifecycleEntry {
   LifecycleKind kind;
   Millis time = 0;
-  std::string task_ref;   // JSON pointer; empty for workflow entries
-  std::string task_name;  // the task's name in its list; empty for workflow entries
+  SharedString task_ref;   // JSON pointer; empty for workflow entries
+  SharedString task_name;  // the task's name in its list; empty for workflow entries
   uint32_t attempt = 0;
   Json data;  // output (completed), error (faulted), null otherwise
 };

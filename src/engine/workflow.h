@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/json.h"
+#include "base/shared_string.h"
 #include "base/status.h"
 #include "engine/json_schema.h"
 #include "expr/program_set.h"
@@ -108,6 +109,9 @@ struct ListenDef {
 struct TaskDef {
   std::string name;
   std::string ref;  // JSON pointer, e.g. "/do/0/getPet"
+  // The same two, for lifecycle entries (set by Compile).
+  SharedString shared_name;
+  SharedString shared_ref;
   TaskType type = TaskType::kSet;
   Json body;  // the task's object as written
 

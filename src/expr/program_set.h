@@ -34,6 +34,8 @@
 // compares and never reads the state of a destroyed or recompiled set. The set may be
 // destroyed on any thread; a state still in use by an abandoned thread's evaluation is
 // then left to that thread, which frees it if the evaluation ever returns.
+// A hot expression (kHotEvaluations on one thread) also gets a program of its own on that
+// thread, owned like the thread's state (see SoloState in the .cc).
 // Results are detached from the state's program constants (see expr/detach.h) unless
 // SetSingleThreaded(true), because the caller may hand them to another thread.
 #pragma once
@@ -113,6 +115,13 @@ class ProgramSet {
   // (detaching them from the program's constants and resetting the jq state), about a third
   // of the cost of a small expression. `baton run` evaluates on one thread only.
   void SetSingleThreaded(bool single) { single_threaded_ = single; }
+
+  // An expression evaluated this many times on one thread gets a program of its own on that
+  // thread (see program_set.cc, SoloState): the same results, without the shared program's
+  // dispatch, at the price of one more jq_compile (~20 ms) for that thread.
+  static constexpr uint32_t kHotEvaluations = 1000;
+  // How many such programs exist in the process (at most 256).
+  static int SoloPrograms();
 
   // The source text of an expression (for error messages).
   const std::string& Text(ExprId id) const;

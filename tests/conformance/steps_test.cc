@@ -53,7 +53,7 @@ LifecycleEntry Entry(LifecycleKind kind, std::string name = "", Json data = Json
   LifecycleEntry entry;
   entry.kind = kind;
   entry.task_name = std::move(name);
-  if (!entry.task_name.empty()) entry.task_ref = "/do/0/" + entry.task_name;
+  if (!entry.task_name.empty()) entry.task_ref = "/do/0/" + entry.task_name.str();
   entry.data = std::move(data);
   return entry;
 }

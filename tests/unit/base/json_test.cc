@@ -52,6 +52,30 @@ TEST(JsonTest, AdjacentValuesAreRefusedWithoutLeaking) {
   EXPECT_EQ(J(R"(["x", "y"])").size(), 2u);
 }
 
+// Json copies and frees null, false and true without calling libjq, reading the kind from
+// the low bits of jv's kind_flags: this installed libjq must agree, and must make them own
+// nothing (a leak or a double free under ASan otherwise).
+TEST(JsonTest, InlineKindsMatchLibjq) {
+  jv values[] = {jv_null(),      jv_false(),     jv_true(),
+                 jv_number(1.5), jv_string("x"), jv_array(),
+                 jv_object(),    jv_invalid(),   jv_invalid_with_msg(jv_string("m"))};
+  for (jv& v : values) {
+    EXPECT_EQ(static_cast<int>(v.kind_flags & 0xFu), static_cast<int>(jv_get_kind(v)));
+    jv_free(v);
+  }
+  jv null = jv_null();
+  jv ours = Json().CopyJv();
+  EXPECT_TRUE(jv_identical(ours, null));  // frees both
+  Json a = Json::Bool(true);
+  Json b = a;
+  Json c;
+  c = b;
+  c = Json::String("owned");
+  c = Json();
+  EXPECT_EQ(b.Dump(), "true");
+  EXPECT_TRUE(c.IsNull());
+}
+
 TEST(JsonTest, Kinds) {
   EXPECT_EQ(Json().kind(), Json::Kind::kNull);
   EXPECT_EQ(Json::Bool(true).kind(), Json::Kind::kTrue);

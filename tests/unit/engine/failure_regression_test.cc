@@ -100,7 +100,8 @@ do:
   EXPECT_EQ(h.status(), "compensated");
   int compensated_inner = 0;
   for (const auto& e : h.lifecycle())
-    if (e.kind == LifecycleKind::kTaskCompensated && e.task_ref.find("inner") != std::string::npos)
+    if (e.kind == LifecycleKind::kTaskCompensated &&
+        e.task_ref.str().find("inner") != std::string::npos)
       ++compensated_inner;
   EXPECT_EQ(compensated_inner, 1) << "inner's undo was cancelled and never run again";
   EXPECT_EQ(Deletes(h).size(), 3u) << "DELETE inner (cancelled), DELETE inner again, DELETE first";

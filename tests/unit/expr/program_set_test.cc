@@ -530,5 +530,54 @@ TEST(IsValidVariableNameTest, IdentifiersThatAreNotKeywords) {
   }
 }
 
+// A hot expression moves to a program of its own on its thread: every evaluation before and
+// after the move gives the same result or the same error, variables included, `$ENV` stays
+// hidden, `$__loc__` stays in the shared program (its line would change), and the programs
+// are given back when the set goes.
+void ExpectHotExpressionsKeepTheirResults(bool single_threaded) {
+  const int before = ProgramSet::SoloPrograms();
+  {
+    ProgramSet set;
+    set.SetSingleThreaded(single_threaded);
+    struct Case {
+      ExprId id;
+      std::string first;
+    };
+    std::vector<Case> cases;
+    for (const char* text : {"{count: (.count + 1), label: \"x\"}", "[$input.a, $item, .count]",
+                             "$ENV", ".count.x", "error({boom: .count})", "$__loc__"}) {
+      cases.push_back({set.Add(text, {"item"}), ""});
+    }
+    ASSERT_TRUE(CompileOk(&set).ok());
+    Json data = J(R"({"count": 41})");
+    Json input = J(R"({"a": "in"})");
+    Json item = J(R"("it")");
+    Bindings b;
+    b.args[static_cast<int>(Arg::kInput)] = &input;
+    b.scoped = {{"item", &item}};
+    for (Case& c : cases) c.first = Eval(set, c.id, data, b);
+    EXPECT_EQ(cases[0].first, R"({"count":42,"label":"x"})");
+    EXPECT_EQ(cases[1].first, R"(["in","it",41])");
+    EXPECT_EQ(cases[2].first, "{}");
+    EXPECT_EQ(cases[3].first, "error: Cannot index number with string \"x\"");
+    EXPECT_EQ(cases[4].first, R"(error: {"boom":41} (not a string))");
+    for (uint32_t i = 0; i < ProgramSet::kHotEvaluations + 5; ++i) {
+      for (const Case& c : cases) {
+        ASSERT_EQ(Eval(set, c.id, data, b), c.first) << set.Text(c.id) << " at evaluation " << i;
+      }
+    }
+    EXPECT_EQ(ProgramSet::SoloPrograms() - before, 5);  // all but $__loc__
+  }
+  EXPECT_EQ(ProgramSet::SoloPrograms(), before);
+}
+
+TEST(ProgramSetTest, HotExpressionsKeepTheirResults) {
+  ExpectHotExpressionsKeepTheirResults(false);
+}
+
+TEST(ProgramSetTest, HotExpressionsKeepTheirResultsSingleThreaded) {
+  ExpectHotExpressionsKeepTheirResults(true);
+}
+
 }  // namespace
 }  // namespace baton::expr
