@@ -8,7 +8,7 @@
 namespace baton::cli {
 
 std::optional<ValidDocument> LoadValidDocument(const std::string& path, bool strict,
-                                               std::vector<std::string>* problems) {
+                                               std::vector<std::string>* problems, bool evaluable) {
   auto doc = model::LoadDocumentFile(path);
   if (!doc.ok()) {
     problems->push_back(doc.status().message());
@@ -18,7 +18,7 @@ std::optional<ValidDocument> LoadValidDocument(const std::string& path, bool str
   options.strict = strict;
   std::vector<model::Diagnostic> diagnostics;
   std::shared_ptr<const engine::CompiledWorkflow> workflow =
-      engine::CheckAndCompile(*doc, options, &diagnostics);
+      engine::CheckAndCompile(*doc, options, &diagnostics, evaluable);
   for (const auto& d : diagnostics) problems->push_back(d.ToString());
   if (!workflow) return std::nullopt;
   return ValidDocument{std::move(doc).value(), std::move(workflow)};
@@ -29,7 +29,7 @@ int RunValidate(const ValidateArgs& args) {
   Json report = Json::Array();
   for (const auto& file : args.files) {
     std::vector<std::string> problems;
-    bool valid = LoadValidDocument(file, args.strict, &problems).has_value();
+    bool valid = LoadValidDocument(file, args.strict, &problems, /*evaluable=*/false).has_value();
     ok = ok && valid;
     if (args.output == "json") {
       Json entry = Json::Object();

@@ -21,12 +21,14 @@ struct ValidateArgs {
 int RunValidate(const ValidateArgs& args);
 
 // Loads, validates and compiles one document; appends every problem to `problems`.
-// Returns the document when it is valid.
+// Returns the document when it is valid. With `evaluable` false its workflow must not run
+// (expressions only checked: faster, for `baton validate`).
 struct ValidDocument {
   model::Document document;
   std::shared_ptr<const engine::CompiledWorkflow> workflow;
 };
 std::optional<ValidDocument> LoadValidDocument(const std::string& path, bool strict,
-                                               std::vector<std::string>* problems);
+                                               std::vector<std::string>* problems,
+                                               bool evaluable = true);
 
 }  // namespace baton::cli

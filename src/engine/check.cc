@@ -6,15 +6,16 @@
 
 namespace baton::engine {
 
-std::shared_ptr<const CompiledWorkflow> CheckAndCompile(
-    const model::Document& doc, const model::ValidateOptions& options,
-    std::vector<model::Diagnostic>* diagnostics) {
+std::shared_ptr<const CompiledWorkflow> CheckAndCompile(const model::Document& doc,
+                                                        const model::ValidateOptions& options,
+                                                        std::vector<model::Diagnostic>* diagnostics,
+                                                        bool evaluable) {
   std::vector<model::Diagnostic> found = model::Validate(doc, options);
   bool errors = false;
   for (const auto& d : found) errors = errors || !d.is_warning;
   std::shared_ptr<const CompiledWorkflow> workflow;
   std::vector<model::Diagnostic> compile;
-  auto compiled = Compile(doc, &compile);
+  auto compiled = Compile(doc, &compile, evaluable);
   if (compiled.ok() && !errors) workflow = *compiled;
   for (auto& d : compile) {
     if (errors && d.message.rfind("invalid jq expression", 0) != 0) continue;

@@ -15,8 +15,11 @@ namespace baton::engine {
 // (sorted by position) either way. Expressions are compiled even when the structure has
 // problems, so that one pass reports everything; then only expression problems of the
 // compiler are kept (the others would repeat the validator's).
-std::shared_ptr<const CompiledWorkflow> CheckAndCompile(
-    const model::Document& doc, const model::ValidateOptions& options,
-    std::vector<model::Diagnostic>* diagnostics);
+// `evaluable` false: only the diagnostics matter (`baton validate`); the workflow returned
+// must not run (see Compile).
+std::shared_ptr<const CompiledWorkflow> CheckAndCompile(const model::Document& doc,
+                                                        const model::ValidateOptions& options,
+                                                        std::vector<model::Diagnostic>* diagnostics,
+                                                        bool evaluable = true);
 
 }  // namespace baton::engine

@@ -71,9 +71,9 @@ class Compiler {
     CompileList(root.Get("do"), "/do", out_.main);
   }
 
-  void Finish() {
+  void Finish(bool evaluable) {
     std::vector<expr::CompileError> errors;
-    Status st = out_.programs->Compile(&errors);
+    Status st = evaluable ? out_.programs->Compile(&errors) : out_.programs->Check(&errors);
     if (!st.ok() && errors.empty()) {
       diags_.push_back(doc_.MakeDiagnostic("", "expressions do not compile: " + st.message()));
     }
@@ -629,8 +629,9 @@ class Compiler {
 
 }  // namespace
 
-Result<std::shared_ptr<const CompiledWorkflow>> Compile(
-    const model::Document& doc, std::vector<model::Diagnostic>* diagnostics) {
+Result<std::shared_ptr<const CompiledWorkflow>> Compile(const model::Document& doc,
+                                                        std::vector<model::Diagnostic>* diagnostics,
+                                                        bool evaluable) {
   auto out = std::make_shared<CompiledWorkflow>();
   out->document = doc.root;
   out->programs = std::make_unique<expr::ProgramSet>();
@@ -639,7 +640,7 @@ Result<std::shared_ptr<const CompiledWorkflow>> Compile(
   size_t before = diags.size();
   Compiler compiler(doc, *out, diags);
   compiler.Run();
-  compiler.Finish();
+  compiler.Finish(evaluable);
   if (diags.size() > before) {
     std::string message;
     for (size_t i = before; i < diags.size(); ++i) {

@@ -173,8 +173,11 @@ struct CompiledWorkflow {
 // Compiles a validated document. Problems (expressions that do not compile, bad schemas,
 // unresolvable references) are returned as diagnostics with JSON pointers; on any, the
 // result is an error whose message joins them.
-Result<std::shared_ptr<const CompiledWorkflow>> Compile(
-    const model::Document& doc, std::vector<model::Diagnostic>* diagnostics);
+// With `evaluable` false the expressions are only checked (ProgramSet::Check): the result
+// gives the same diagnostics, faster, but must not run.
+Result<std::shared_ptr<const CompiledWorkflow>> Compile(const model::Document& doc,
+                                                        std::vector<model::Diagnostic>* diagnostics,
+                                                        bool evaluable = true);
 
 }  // namespace baton::engine
 

@@ -336,6 +336,7 @@ struct ProgramSet::Impl {
   std::vector<Expr> exprs;
   std::unordered_map<std::string, ExprId> id_by_key;  // see Add
   bool compiled = false;
+  bool check_only = false;  // Program() builds Check()'s program
   // Set by a successful Compile(), for the threads that compile their own state.
   std::string program;
   uint64_t generation = 0;  // of the last successful Compile(); 0: none
@@ -466,6 +467,17 @@ struct ProgramSet::Impl {
   }
 
   std::string Program(const std::vector<ExprId>& ids) const {
+    if (check_only) {
+      // `empty, (leaf), (leaf), ...`: each leaf with its own bindings, as in the tree, so that
+      // a variable out of its expression's scope is still an error.
+      std::string out(kPrelude.substr(0, kPrelude.find(".[0] as $__i")));
+      out.append("empty");
+      for (ExprId id : ids) {
+        out.append(",\n");
+        AppendLeaf(id, true, &out);
+      }
+      return out;
+    }
     std::string out(kPrelude);
     AppendTree(ids.data(), ids.size(), &out);
     return out;
@@ -552,7 +564,11 @@ const std::string& ProgramSet::Text(ExprId id) const {
   return impl_->exprs[id].text;
 }
 
-Status ProgramSet::Compile(std::vector<CompileError>* errors) {
+Status ProgramSet::Compile(std::vector<CompileError>* errors) { return Build(errors, false); }
+
+Status ProgramSet::Check(std::vector<CompileError>* errors) { return Build(errors, true); }
+
+Status ProgramSet::Build(std::vector<CompileError>* errors, bool check_only) {
   std::vector<CompileError> local_errors;
   if (errors == nullptr) errors = &local_errors;
   errors->clear();
@@ -560,6 +576,11 @@ Status ProgramSet::Compile(std::vector<CompileError>* errors) {
   impl_->compiled = false;
   impl_->program.clear();
   impl_->generation = 0;
+  impl_->check_only = check_only;
+  struct Reset {
+    Impl* impl;
+    ~Reset() { impl->check_only = false; }
+  } reset{impl_.get()};
 
   std::vector<ExprId> candidates;
   for (ExprId id = 0; id < impl_->exprs.size(); ++id) {
@@ -595,6 +616,7 @@ Status ProgramSet::Compile(std::vector<CompileError>* errors) {
                                    " expressions do not compile; first: `" +
                                    impl_->exprs[first.id].text + "`: " + first.message);
   }
+  if (check_only) return Status::Ok();
   impl_->Publish(std::move(program), std::move(jq));
   return Status::Ok();
 }

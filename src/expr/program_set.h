@@ -103,6 +103,11 @@ class ProgramSet {
   // expression (found by bisection, so a bad document costs O(k log n) compiles).
   Status Compile(std::vector<CompileError>* errors);
 
+  // Like Compile, but only judges the expressions (`baton validate`): the same errors, from
+  // a program without the dispatch tree (the expressions one after another), which compiles
+  // in about half the time and cannot be evaluated: Evaluate may not be called after it.
+  Status Check(std::vector<CompileError>* errors);
+
   // Evaluates expression `id` with `data` as `.`; returns its first result, or null when it
   // yields none. A runtime error (or `halt_error`) returns InvalidArgument with jq's message.
   // The first call on a thread compiles that thread's state (Internal if that fails; the
@@ -127,6 +132,8 @@ class ProgramSet {
   const std::string& Text(ExprId id) const;
 
  private:
+  Status Build(std::vector<CompileError>* errors, bool check_only);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
   bool single_threaded_ = false;

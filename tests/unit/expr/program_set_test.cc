@@ -252,6 +252,45 @@ TEST(ProgramSetTest, CompileErrorsNameExactlyTheBadExpressions) {
   EXPECT_EQ(errors[2].message, "no_such_function/1 is not defined");
 }
 
+// Check() (baton validate) builds another program than Compile(): it must find exactly the
+// same errors, with the same messages, including a variable in scope for one expression but
+// not for another, text that would escape its parentheses, and definitions that collide.
+TEST(ProgramSetTest, CheckFindsTheSameErrorsAsCompile) {
+  auto fill = [](ProgramSet* set) {
+    for (int i = 0; i < 40; ++i) set->Add("{n: (.x + " + std::to_string(i) + ")}", {});
+    set->Add(".a |", {});
+    set->Add("$item.name", {"item"});
+    set->Add("$item.name", {});  // not in scope here
+    set->Add(".a) | (.b", {});
+    set->Add("def f: 1; f", {});
+    set->Add("def f: 2; f", {});
+    set->Add("if . then 1 end", {});
+    set->Add("$input | no_such_function(1)", {});
+    set->Add("$__loc__", {});
+  };
+  ProgramSet compiled;
+  ProgramSet checked;
+  fill(&compiled);
+  fill(&checked);
+  std::vector<CompileError> compile_errors;
+  std::vector<CompileError> check_errors;
+  Status a = compiled.Compile(&compile_errors);
+  Status b = checked.Check(&check_errors);
+  EXPECT_FALSE(a.ok());
+  EXPECT_EQ(a.message(), b.message());
+  ASSERT_EQ(compile_errors.size(), 5u);
+  ASSERT_EQ(check_errors.size(), compile_errors.size());
+  for (size_t i = 0; i < compile_errors.size(); ++i) {
+    EXPECT_EQ(check_errors[i].id, compile_errors[i].id);
+    EXPECT_EQ(check_errors[i].message, compile_errors[i].message);
+  }
+  // Valid sets pass both.
+  ProgramSet good;
+  good.Add("$item", {"item"});
+  good.Add(".a + 1", {});
+  EXPECT_TRUE(good.Check(nullptr).ok());
+}
+
 TEST(ProgramSetTest, UnboundVariableIsACompileErrorOfItsExpression) {
   ProgramSet set;
   set.Add(".a", {});
