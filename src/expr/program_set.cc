@@ -183,8 +183,8 @@ enum class StateUse : uint8_t { kIdle, kBusy, kOrphaned };
 // dispatch on every evaluation: the `[id, data, vars...]` array, the if-tree, a closure
 // call and `.[1]` cost about as much as a small expression itself (measured: 18k vs 9k
 // instructions for `{count: (.count + 1), label: "x"}`). An expression evaluated
-// ProgramSet::kHotEvaluations times on a thread is compiled on its own for that thread (one more
-// jq_compile, ~20 ms) and then evaluated directly on its data, the way bare libjq would.
+// ProgramSet::kHotEvaluations times on a thread is compiled on its own for that thread (one
+// more jq_compile, ~20 ms) and then evaluated directly on its data, as bare libjq would.
 // Process-wide at most kMaxSoloStates of them exist (~0.1 MB each), first come first served;
 // the others stay on the shared program.
 constexpr int kMaxSoloStates = 256;
@@ -198,7 +198,7 @@ struct SoloState {
     if (jq != nullptr) g_solo_states.fetch_sub(1, std::memory_order_relaxed);
   }
   JqStatePtr jq;
-  uint32_t evaluations = 0;  // on the shared program, until ProgramSet::kHotEvaluations
+  uint32_t evaluations = 0;  // on the shared program, until the set's hot_evaluations_
   bool given_up = false;     // no budget left, or the solo program did not compile
 };
 
@@ -432,11 +432,11 @@ struct ProgramSet::Impl {
   }
 
   // This thread's solo program of `id`, or null while it stays on the shared program.
-  jq_state* Solo(ThreadJq* state, ExprId id) const {
+  jq_state* Solo(ThreadJq* state, ExprId id, uint32_t hot_evaluations) const {
     if (state->solos.size() <= id) state->solos.resize(exprs.size());
     SoloState& solo = state->solos[id];
     if (solo.jq != nullptr) return solo.jq.get();
-    if (solo.given_up || ++solo.evaluations < ProgramSet::kHotEvaluations) return nullptr;
+    if (solo.given_up || ++solo.evaluations < hot_evaluations) return nullptr;
     if (g_solo_states.fetch_add(1, std::memory_order_relaxed) >= kMaxSoloStates) {
       g_solo_states.fetch_sub(1, std::memory_order_relaxed);
       solo.given_up = true;
@@ -632,7 +632,7 @@ Result<Json> ProgramSet::Evaluate(ExprId id, const Json& data, const Bindings& b
     state = *found;
   }
 
-  jq_state* solo = e.may_go_solo ? impl_->Solo(state, id) : nullptr;
+  jq_state* solo = e.may_go_solo ? impl_->Solo(state, id, hot_evaluations_) : nullptr;
   jv input;
   if (solo != nullptr && e.vars.empty()) {
     input = data.CopyJv();

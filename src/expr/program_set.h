@@ -123,8 +123,11 @@ class ProgramSet {
 
   // An expression evaluated this many times on one thread gets a program of its own on that
   // thread (see program_set.cc, SoloState): the same results, without the shared program's
-  // dispatch, at the price of one more jq_compile (~20 ms) for that thread.
-  static constexpr uint32_t kHotEvaluations = 1000;
+  // dispatch (~0.8 us per evaluation), at the price of one more jq_compile (~20 ms) for that
+  // thread. The default is about where the two costs meet (the ski-rental rule: never more
+  // than twice the cost of the best choice made in hindsight). Tests lower it.
+  static constexpr uint32_t kHotEvaluations = 20000;
+  void SetHotEvaluations(uint32_t n) { hot_evaluations_ = n; }
   // How many such programs exist in the process (at most 256).
   static int SoloPrograms();
 
@@ -137,6 +140,7 @@ class ProgramSet {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   bool single_threaded_ = false;
+  uint32_t hot_evaluations_ = kHotEvaluations;
 };
 
 // Strict-mode test of the spec: is `s` a runtime expression `${ ... }`? If so, returns true
