@@ -142,8 +142,8 @@ void StartInstance(WorkflowService& service, const Request& req, const Responder
         r.headers.emplace_back("Location", InstanceLocation(id));
         return res.Send(std::move(r));
       }
-      service.WaitInstance(id, wait_ms, [res, id, status](Result<Json> view) {
-        auto waited = std::make_shared<Result<Json>>(std::move(view));
+      service.WaitInstance(id, wait_ms, [res, id, status](Result<runtime::ViewText> view) {
+        auto waited = std::make_shared<Result<runtime::ViewText>>(std::move(view));
         res.Post([res, id, status, waited] {
           if (!waited->ok()) {
             Status s = waited->status();
@@ -151,7 +151,9 @@ void StartInstance(WorkflowService& service, const Request& req, const Responder
                                     "instance " + id +
                                         " was started, but waiting for it failed: " + s.message()));
           }
-          Response r = JsonResponse(status, **waited);
+          Response r;
+          r.status = status;
+          r.body = ***waited;
           r.headers.emplace_back("Location", InstanceLocation(id));
           res.Send(std::move(r));
         });

@@ -141,8 +141,8 @@ struct PendingWrite {
   std::vector<std::function<void(Result<StartResult>)>> started;
   std::vector<std::pair<std::function<void(Status)>, Status>> done;
   bool terminal = false;
-  Json terminal_view;  // for waiters (unshared)
-  Json child_result;   // output or error for the parent (unshared)
+  ViewText terminal_view;  // for waiters and RecentView
+  Json child_result;       // output or error for the parent (unshared)
   bool child_ok = false;
   bool evictable = false;                    // nothing in flight: drop from memory after commit
   bool revived = false;                      // an operator made an ended instance live again
@@ -150,7 +150,7 @@ struct PendingWrite {
 };
 
 struct Waiter {
-  std::function<void(Result<Json>)> done;
+  std::function<void(Result<ViewText>)> done;
   std::shared_ptr<std::atomic<bool>> answered;
 };
 
@@ -228,7 +228,7 @@ struct Server::Impl {
     Millis due;
     std::string instance;
     std::shared_ptr<std::atomic<bool>> answered;
-    std::function<void(Result<Json>)> done;
+    std::function<void(Result<ViewText>)> done;
     bool operator>(const WaitDeadline& o) const { return due > o.due; }
   };
   std::mutex timer_mu;
@@ -244,7 +244,7 @@ struct Server::Impl {
   // --- views of instances that ended recently (see RememberView) ---
   static constexpr size_t kRecentViews = 4096;
   std::mutex recent_mu;
-  std::unordered_map<std::string, Json> recent_views;
+  std::unordered_map<std::string, ViewText> recent_views;
   std::deque<std::string> recent_order;
 
   // --- waiters (WaitInstance) ---
@@ -741,7 +741,7 @@ struct Server::Impl {
       // Waiters, and starts that ended in their first transition (`?wait` asks right
       // after), get the view built here instead of re-reading and decoding the row.
       if (!pw.started.empty() || HasWaiters(in.id)) {
-        pw.terminal_view = BuildView(in.row, in.wf.get(), &in.state).DeepCopy();
+        pw.terminal_view = MakeViewText(BuildView(in.row, in.wf.get(), &in.state));
       }
       if (!in.row.parent_id.empty() && in.row.parent_activity != 0) {
         pw.child_ok = in.state.status == engine::WorkflowStatus::kCompleted;
@@ -992,7 +992,7 @@ struct Server::Impl {
       if (fn) fn(s);
     }
     if (pw.terminal) {
-      if (!pw.terminal_view.IsNull()) RememberView(in.id, pw.terminal_view.DeepCopy());
+      if (pw.terminal_view) RememberView(in.id, pw.terminal_view);
       NotifyWaiters(in.id, std::move(pw.terminal_view));
       if (!write.row.parent_id.empty() && write.row.parent_activity != 0) {
         Mail m;
@@ -1279,7 +1279,7 @@ struct Server::Impl {
         }
         for (auto& w : expired) {
           if (w.answered->exchange(true)) continue;
-          w.done(GetInstanceView(w.instance));
+          w.done(GetViewText(w.instance));
         }
         lock.lock();
         continue;
@@ -1299,7 +1299,8 @@ struct Server::Impl {
     return waiters.count(id) > 0;
   }
 
-  void NotifyWaiters(const std::string& id, Json view) {
+  // `view`: the instance's view as it ended, or null to read it.
+  void NotifyWaiters(const std::string& id, ViewText view) {
     std::vector<Waiter> ws;
     {
       std::lock_guard<std::mutex> lock(waiters_mu);
@@ -1310,16 +1311,16 @@ struct Server::Impl {
     }
     for (auto& w : ws) {
       if (w.answered->exchange(true)) continue;
-      if (!view.IsNull()) {
-        w.done(view.DeepCopy());
+      if (view) {
+        w.done(view);
       } else {
-        w.done(GetInstanceView(id));
+        w.done(GetViewText(id));
       }
     }
   }
 
   // Views of recently ended instances (committed), for WaitInstance right after a start.
-  void RememberView(const std::string& id, Json view) {
+  void RememberView(const std::string& id, ViewText view) {
     std::lock_guard<std::mutex> lock(recent_mu);
     if (recent_views.insert_or_assign(id, std::move(view)).second) recent_order.push_back(id);
     while (recent_order.size() > kRecentViews) {
@@ -1333,12 +1334,17 @@ struct Server::Impl {
     recent_views.erase(id);  // its recent_order entry goes when it comes first
   }
 
-  bool RecentView(const std::string& id, Json* view) {
+  bool RecentView(const std::string& id, ViewText* view) {
     std::lock_guard<std::mutex> lock(recent_mu);
     auto it = recent_views.find(id);
     if (it == recent_views.end()) return false;
-    *view = it->second.DeepCopy();
+    *view = it->second;
     return true;
+  }
+
+  Result<ViewText> GetViewText(const std::string& id) {
+    BATON_ASSIGN_OR_RETURN(Json view, GetInstanceView(id));
+    return MakeViewText(view);
   }
 
   // =====================================================================================
@@ -1613,7 +1619,7 @@ struct Server::Impl {
     }
     // Mail that was waiting for it goes to the fresh shell (which sees the faulted row).
     for (auto& m : mails) Post(stuck->id, std::move(m));
-    NotifyWaiters(stuck->id, Json());
+    NotifyWaiters(stuck->id, nullptr);
   }
 };
 
@@ -1813,9 +1819,9 @@ void Server::StartInstance(StartRequest request, std::function<void(Result<Start
 }
 
 void Server::WaitInstance(const std::string& id, int64_t timeout_ms,
-                          std::function<void(Result<Json>)> done) {
+                          std::function<void(Result<ViewText>)> done) {
   Impl& s = *impl_;
-  if (Json view; s.RecentView(id, &view)) {
+  if (ViewText view; s.RecentView(id, &view)) {
     done(std::move(view));
     return;
   }
@@ -1834,7 +1840,9 @@ void Server::WaitInstance(const std::string& id, int64_t timeout_ms,
     finished = status.IsString() && IsTerminalText(std::string(status.AsString()));
   }
   if (finished || timeout_ms <= 0) {
-    if (!answered->exchange(true)) fn(std::move(view));
+    if (answered->exchange(true)) return;
+    if (!view.ok()) return fn(view.status());
+    fn(MakeViewText(*view));
     return;
   }
   std::lock_guard<std::mutex> lock(s.timer_mu);

@@ -88,7 +88,7 @@ class Server final : public WorkflowService {
                              const std::string& version) override;
   void StartInstance(StartRequest request, std::function<void(Result<StartResult>)> done) override;
   void WaitInstance(const std::string& id, int64_t timeout_ms,
-                    std::function<void(Result<Json>)> done) override;
+                    std::function<void(Result<ViewText>)> done) override;
   Result<Json> GetInstance(const std::string& id) override;
   Result<Json> ListInstances(const ListFilter& filter) override;
   Result<Json> GetHistory(const std::string& id) override;

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -73,6 +74,15 @@ struct DeadLetterFilter {
   std::string cursor;
 };
 
+// An instance view as JSON text. Immutable, so the one copy built where the instance ended is
+// shared by every thread that answers with it: a Json view must be deep-copied at each
+// hand-off between threads (jq's reference counts are not atomic), which cost a third of the
+// HTTP thread's time under load.
+using ViewText = std::shared_ptr<const std::string>;
+inline ViewText MakeViewText(const Json& view) {
+  return std::make_shared<const std::string>(view.Dump());
+}
+
 class WorkflowService {
  public:
   virtual ~WorkflowService() = default;
@@ -94,10 +104,11 @@ class WorkflowService {
   virtual void StartInstance(StartRequest request,
                              std::function<void(Result<StartResult>)> done) = 0;
 
-  // Runs `done` with the instance view (as GetInstance) once the instance is terminal, or
-  // after `timeout_ms` with its current view, whichever comes first. NotFound if unknown.
+  // Runs `done` with the instance view (as GetInstance, serialised: see ViewText) once the
+  // instance is terminal, or after `timeout_ms` with its current view, whichever comes
+  // first. NotFound if unknown.
   virtual void WaitInstance(const std::string& id, int64_t timeout_ms,
-                            std::function<void(Result<Json>)> done) = 0;
+                            std::function<void(Result<ViewText>)> done) = 0;
 
   // {id, workflow:{namespace,name,version}, status, input, output?, error?, context,
   //  tasks:[{ref, name, status, attempt}], createdAt, updatedAt, endedAt?, elapsedMs}

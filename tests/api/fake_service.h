@@ -170,7 +170,7 @@ class FakeService : public runtime::WorkflowService {
     Complete([done = std::move(done), result]() mutable { done(std::move(result)); });
   }
   void WaitInstance(const std::string& id, int64_t timeout_ms,
-                    std::function<void(Result<Json>)> done) override {
+                    std::function<void(Result<runtime::ViewText>)> done) override {
     Record("WaitInstance " + id);
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -178,8 +178,9 @@ class FakeService : public runtime::WorkflowService {
     }
     Complete([this, id, done = std::move(done)] {
       Result<Json> view = get_instance(id);
-      if (view.ok()) view->Set("status", Json::String("completed"));
-      done(std::move(view));
+      if (!view.ok()) return done(view.status());
+      view->Set("status", Json::String("completed"));
+      done(runtime::MakeViewText(*view));
     });
   }
   Result<Json> GetInstance(const std::string& id) override {

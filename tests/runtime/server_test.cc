@@ -80,11 +80,14 @@ class ServerTest : public ::testing::Test {
   }
 
   Json Wait(const std::string& id, int64_t timeout_ms = 20000) {
-    std::promise<Result<Json>> p;
-    server_->WaitInstance(id, timeout_ms, [&](Result<Json> r) { p.set_value(std::move(r)); });
+    std::promise<Result<ViewText>> p;
+    server_->WaitInstance(id, timeout_ms, [&](Result<ViewText> r) { p.set_value(std::move(r)); });
     auto r = p.get_future().get();
     EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? r->DeepCopy() : Json();
+    if (!r.ok()) return Json();
+    Result<Json> view = Json::Parse(**r);
+    EXPECT_TRUE(view.ok()) << view.status().ToString();
+    return view.ok() ? *view : Json();
   }
 
   Status Control(const std::string& what, const std::string& id) {
