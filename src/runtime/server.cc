@@ -985,6 +985,10 @@ struct Server::Impl {
     for (auto& e : d.publish) Publish(e);
 
     if (pw.revived) ForgetView(in.id);
+    // Before the start callbacks: a `?wait` start asks for the view as soon as its callback
+    // runs (on another thread), and a miss would read the row back from the store, decode
+    // the snapshot and, the first time, compile the definition on the HTTP thread.
+    if (pw.terminal && pw.terminal_view) RememberView(in.id, pw.terminal_view);
     StartResult sr{in.id, true};
     for (auto& fn : pw.started) fn(sr);
     AnswerPendingKey(write.row.idempotency_key, in.id);
@@ -992,7 +996,6 @@ struct Server::Impl {
       if (fn) fn(s);
     }
     if (pw.terminal) {
-      if (pw.terminal_view) RememberView(in.id, pw.terminal_view);
       NotifyWaiters(in.id, std::move(pw.terminal_view));
       if (!write.row.parent_id.empty() && write.row.parent_activity != 0) {
         Mail m;

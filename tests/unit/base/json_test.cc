@@ -1,5 +1,8 @@
 #include "base/json.h"
 
+#include <cmath>
+#include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -74,6 +77,82 @@ TEST(JsonTest, InlineKindsMatchLibjq) {
   c = Json();
   EXPECT_EQ(b.Dump(), "true");
   EXPECT_TRUE(c.IsNull());
+}
+
+// Dump() writes compact text itself; it must be byte for byte what libjq writes.
+TEST(JsonTest, CompactDumpIsJqs) {
+  std::mt19937_64 rng(20261126);
+  const double numbers[] = {0,
+                            -0.0,
+                            1,
+                            -1,
+                            2.5,
+                            1e15 - 1,
+                            -(1e15 - 1),
+                            1e15,
+                            1e16,
+                            1e17,
+                            123456789012345678.0,
+                            1e21,
+                            1e-5,
+                            0.0001,
+                            1e-7,
+                            3.14159,
+                            1e300,
+                            -1e300,
+                            0.1 + 0.2,
+                            1e308 * 10,
+                            std::nan("")};
+  std::function<jv(int)> gen = [&](int depth) -> jv {
+    switch (rng() % (depth > 3 ? 4 : 6)) {
+      case 0:
+        return jv_number(numbers[rng() % std::size(numbers)]);
+      case 1: {
+        if (rng() % 2)
+          return jv_number(static_cast<double>(static_cast<int64_t>(rng() >> 14)) *
+                           (rng() % 2 ? 1 : -1));
+        return jv_number(
+            std::ldexp(static_cast<double>(rng() >> 11), -static_cast<int>(rng() % 80)));
+      }
+      case 2: {
+        std::string text;
+        for (int i = 0, n = static_cast<int>(rng() % 12); i < n; ++i) {
+          static const char* pieces[] = {"a",    "\"",   "\\",   "\n", "\t", "\b", "\f", "\r",
+                                         "\x01", "\x1f", "\x7f", " ",  "é",  "€",  "😀",  "/"};
+          text += pieces[rng() % std::size(pieces)];
+        }
+        return jv_string_sized(text.data(), static_cast<int>(text.size()));
+      }
+      case 3:
+        return rng() % 3 == 0 ? jv_null() : (rng() % 2 ? jv_true() : jv_false());
+      case 4: {
+        jv a = jv_array();
+        for (int i = 0, n = static_cast<int>(rng() % 5); i < n; ++i)
+          a = jv_array_append(a, gen(depth + 1));
+        return a;
+      }
+      default: {
+        jv o = jv_object();
+        for (int i = 0, n = static_cast<int>(rng() % 5); i < n; ++i) {
+          jv key = gen(3);
+          if (jv_get_kind(key) != JV_KIND_STRING) {
+            jv_free(key);
+            key = jv_string(("k" + std::to_string(rng() % 7)).c_str());
+          }
+          o = jv_object_set(o, key, gen(depth + 1));
+        }
+        return o;
+      }
+    }
+  };
+  for (int i = 0; i < 3000; ++i) {
+    jv v = gen(0);
+    jv theirs = jv_dump_string(jv_copy(v), 0);
+    std::string expected(jv_string_value(theirs));
+    jv_free(theirs);
+    Json ours = Json::Adopt(v);
+    ASSERT_EQ(ours.Dump(), expected);
+  }
 }
 
 TEST(JsonTest, Kinds) {
