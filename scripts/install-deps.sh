@@ -15,7 +15,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git python3
   # libraries
   libjq-dev libonig-dev libyaml-cpp-dev libcurl4-openssl-dev libvalijson-dev libcli11-dev
-  nlohmann-json3-dev libboost1.81-dev libsqlite3-dev libssl-dev sqlite3
+  nlohmann-json3-dev libboost1.81-dev libsqlite3-dev libssl-dev sqlite3 libjemalloc-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev jq json-schema-test-suite
   # clang side: formatting, lint, fuzzing/LeakSanitizer runtime

@@ -83,9 +83,11 @@ class Compiler {
           "invalid jq expression '" + out_.programs->Text(e.id) + "': " + e.message));
     }
     out_.uses_task.assign(out_.programs->size(), 0);
+    out_.uses_workflow.assign(out_.programs->size(), 0);
     for (size_t i = 0; i < out_.programs->size(); ++i) {
-      out_.uses_task[i] =
-          out_.programs->Text(static_cast<expr::ExprId>(i)).find("$task") != std::string::npos;
+      auto id = static_cast<expr::ExprId>(i);
+      out_.uses_task[i] = out_.programs->Binds(id, expr::Arg::kTask);
+      out_.uses_workflow[i] = out_.programs->Binds(id, expr::Arg::kWorkflow);
     }
   }
 

@@ -1698,7 +1698,10 @@ class Run {
     bindings_.args[static_cast<int>(expr::Arg::kOutput)] = output ? output : compensated_output_;
     bindings_.args[static_cast<int>(expr::Arg::kSecrets)] = &options_.secrets;
     bindings_.args[static_cast<int>(expr::Arg::kRuntime)] = &options_.runtime;
-    bindings_.args[static_cast<int>(expr::Arg::kWorkflow)] = &WorkflowArg();
+    // $workflow (with its date descriptors) is built once per transition, and only for an
+    // expression that reads it.
+    bindings_.args[static_cast<int>(expr::Arg::kWorkflow)] =
+        id < wf_.uses_workflow.size() && wf_.uses_workflow[id] ? &WorkflowArg() : nullptr;
     Json task_arg;
     if (task_node && task_node->task && id < wf_.uses_task.size() && wf_.uses_task[id]) {
       task_arg = TaskArg(*task_node);

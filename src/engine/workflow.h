@@ -158,6 +158,7 @@ struct CompiledWorkflow {
   std::unique_ptr<expr::ProgramSet> programs;
   // Which spec arguments each expression mentions (so unused ones are never built).
   std::vector<uint8_t> uses_task;
+  std::vector<uint8_t> uses_workflow;
   TaskList main;
   std::optional<ValueTemplate> input_from;
   std::optional<JsonSchema> input_schema;

@@ -557,6 +557,14 @@ ExprId ProgramSet::Add(std::string_view text, const std::vector<std::string>& sc
 
 size_t ProgramSet::size() const { return impl_->exprs.size(); }
 
+bool ProgramSet::Binds(ExprId id, Arg arg) const {
+  BATON_CHECK(id < impl_->exprs.size());
+  for (const VarSlot& var : impl_->exprs[id].vars) {
+    if (var.arg == static_cast<int>(arg)) return true;
+  }
+  return false;
+}
+
 int ProgramSet::SoloPrograms() { return g_solo_states.load(std::memory_order_relaxed); }
 
 const std::string& ProgramSet::Text(ExprId id) const {

@@ -131,6 +131,10 @@ class ProgramSet {
   // How many such programs exist in the process (at most 256).
   static int SoloPrograms();
 
+  // Whether expression `id` reads the spec argument `arg` (so that its value, when costly,
+  // is built only for the expressions that read it).
+  bool Binds(ExprId id, Arg arg) const;
+
   // The source text of an expression (for error messages).
   const std::string& Text(ExprId id) const;
 

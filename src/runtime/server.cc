@@ -132,6 +132,10 @@ struct Instance {
   bool scheduled = false;
   bool busy = false;       // a worker is advancing it or its write is being committed
   bool abandoned = false;  // its worker was abandoned by the watchdog
+
+  // Its last committed transition left it running (not terminal). Set by the commit thread
+  // before it notifies waiters, so WaitInstance may trust `true` without reading the row.
+  std::atomic<bool> running{false};
 };
 
 struct PendingWrite {
@@ -965,6 +969,7 @@ struct Server::Impl {
     }
     in.row.row_version = r.row_version;
     in.exists = true;
+    in.running.store(!pw.terminal);
 
     Dispatch& d = pw.dispatch;
     for (uint64_t t : write.remove_timers) ForgetTimer(in.id, t);
@@ -1345,6 +1350,14 @@ struct Server::Impl {
     return true;
   }
 
+  // Whether `id` is in memory and its last commit left it running: a waiter registered before
+  // this answer is then notified by the commit that ends it (see Instance::running).
+  bool KnownRunning(const std::string& id) {
+    std::lock_guard<std::mutex> lock(resident_mu);
+    auto it = resident.find(id);
+    return it != resident.end() && it->second->running.load();
+  }
+
   Result<ViewText> GetViewText(const std::string& id) {
     BATON_ASSIGN_OR_RETURN(Json view, GetInstanceView(id));
     return MakeViewText(view);
@@ -1556,6 +1569,7 @@ struct Server::Impl {
                  "ends?); faulting it and replacing its worker thread\n",
                  stuck->id.c_str(), static_cast<long long>(elapsed));
     std::deque<Mail> mails;
+    stuck->running.store(false);  // (it also leaves `resident`: waiters read its row)
     {
       std::lock_guard<std::mutex> rl(resident_mu);
       std::lock_guard<std::mutex> lock(stuck->mu);
@@ -1835,7 +1849,14 @@ void Server::WaitInstance(const std::string& id, int64_t timeout_ms,
     std::lock_guard<std::mutex> lock(s.waiters_mu);
     s.waiters[id].push_back(w);
   }
-  // Registered first, then checked: a commit in between notifies us.
+  // Registered first, then checked: a commit in between notifies us. Running in memory is
+  // the common case (a `?wait` start) and needs no read of the row.
+  if (timeout_ms > 0 && s.KnownRunning(id)) {
+    std::lock_guard<std::mutex> lock(s.timer_mu);
+    s.wait_heap.push(Impl::WaitDeadline{NowMillis() + timeout_ms, id, answered, fn});
+    s.timer_cv.notify_one();
+    return;
+  }
   auto view = s.GetInstanceView(id);
   bool finished = !view.ok();
   if (view.ok()) {

@@ -167,12 +167,17 @@ struct HttpExecutor::Impl {
     curl_multi_cleanup(multi);
   }
 
+  // Wakes the worker only for the first op of an inbox: the others find it woken (or about
+  // to be) and ride along. A commit of many transitions starts many calls at once, and each
+  // wake-up is a system call on both sides.
   void Post(Op op) {
+    bool first;
     {
       std::lock_guard<std::mutex> lock(mu);
+      first = inbox.empty();
       inbox.push_back(std::move(op));
     }
-    curl_multi_wakeup(multi);
+    if (first) curl_multi_wakeup(multi);
   }
 
   // --- Worker thread only below ---------------------------------------------------------

@@ -152,6 +152,13 @@ TEST(JsonTest, CompactDumpIsJqs) {
     jv_free(theirs);
     Json ours = Json::Adopt(v);
     ASSERT_EQ(ours.Dump(), expected);
+    // DeepCopy keeps every value and shares nothing.
+    Json copy = ours.DeepCopy();
+    ASSERT_EQ(copy.Dump(), expected);
+    if (ours.IsArray() || ours.IsObject() || ours.IsString()) {
+      ASSERT_EQ(jv_get_refcnt(ours.Peek()), 1);
+      ASSERT_EQ(jv_get_refcnt(copy.Peek()), 1);
+    }
   }
 }
 
