@@ -366,10 +366,8 @@ std::string Json::Dump(bool pretty) const {
   return out;
 }
 
-namespace {
-
-// A copy of `v` (borrowed) that shares no storage with it. Straight on jv, without the
-// callbacks of ForEachMember: values cross threads this way on every activity and start.
+// Straight on jv, without the callbacks of ForEachMember: values cross threads this way on
+// every activity and start.
 jv DeepCopyJv(jv v) {
   switch (jv_get_kind(v)) {
     case JV_KIND_STRING:
@@ -400,8 +398,6 @@ jv DeepCopyJv(jv v) {
       return jv_copy(v);
   }
 }
-
-}  // namespace
 
 Json Json::DeepCopy() const { return Json(DeepCopyJv(v_)); }
 

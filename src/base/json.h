@@ -153,6 +153,10 @@ class Json {
   jv v_;
 };
 
+// Consumes nothing; returns a copy of `v` that shares no storage with it (Json::DeepCopy on a
+// raw jv).
+jv DeepCopyJv(jv v);
+
 // Escapes a key for use in a JSON pointer (RFC 6901: '~' → "~0", '/' → "~1").
 std::string PointerEscape(std::string_view key);
 

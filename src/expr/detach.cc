@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "base/json.h"
+
 namespace baton::expr {
 namespace {
 
@@ -126,37 +128,6 @@ size_t BoundedWeight(jv v, size_t max) {
   size_t total = 0;
   AddWeight(v, max, &total);
   return total;
-}
-
-jv DeepCopyJv(jv v) {
-  switch (jv_get_kind(v)) {
-    case JV_KIND_STRING:
-      return jv_string_sized(jv_string_value(v), StringLength(v));
-    case JV_KIND_ARRAY: {
-      int n = jv_array_length(jv_copy(v));
-      jv out = jv_array_sized(n);
-      for (int i = 0; i < n; ++i) {
-        jv item = jv_array_get(jv_copy(v), i);
-        out = jv_array_append(out, DeepCopyJv(item));
-        jv_free(item);
-      }
-      return out;
-    }
-    case JV_KIND_OBJECT: {
-      jv out = jv_object();
-      for (int it = jv_object_iter(v); jv_object_iter_valid(v, it);
-           it = jv_object_iter_next(v, it)) {
-        jv key = jv_object_iter_key(v, it);
-        jv value = jv_object_iter_value(v, it);
-        out = jv_object_set(out, DeepCopyJv(key), DeepCopyJv(value));
-        jv_free(key);
-        jv_free(value);
-      }
-      return out;
-    }
-    default:
-      return jv_copy(v);
-  }
 }
 
 jv DetachFromProgram(jv result, size_t max_constant_weight) {

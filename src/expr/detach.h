@@ -34,9 +34,6 @@ namespace baton::expr {
 // inputs and the compiled program references any part of `result`.
 jv DetachFromProgram(jv result, size_t max_constant_weight);
 
-// Consumes nothing; returns a copy of `v` that shares no storage with it.
-jv DeepCopyJv(jv v);
-
 // The weight used by DetachFromProgram: 1 per value plus the bytes of strings and keys (so a
 // literal's weight never exceeds the length of its source text). Stops counting, and returns
 // a value above `max`, once the weight exceeds `max`.

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/json.h"
+
 namespace baton::expr {
 namespace {
 
