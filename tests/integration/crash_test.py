@@ -449,6 +449,10 @@ def main() -> int:
 
         # Side effects: repeats only for attempts in flight at a kill.
         orphan_window = 2.0  # seconds after a kill
+        # A request the killed server sent just before the kill can be read by this fixture
+        # (one Python thread per request) a little after it; measured: up to 20 ms with a
+        # release build under load. Such a request belongs to the run before the kill.
+        backlog_window = 0.3
 
         def check_keys(what: str, requests: list[tuple[str, float]]) -> None:
             by_key: dict[str, list[float]] = collections.defaultdict(list)
@@ -465,8 +469,8 @@ def main() -> int:
                         # such an orphan shares the next run's epoch.
                         first = sorted(ts)[0]
                         e = epoch_of(baton.kill_times, first)
-                        orphan = what == "shell" and e > 0 and \
-                            first - baton.kill_times[e - 1] < orphan_window
+                        window = orphan_window if what == "shell" else backlog_window
+                        orphan = e > 0 and first - baton.kill_times[e - 1] < window
                         if not orphan:
                             failures.append(f"{what} key {key} repeated within one server run")
                 # A step whose completion was committed never ran again.
