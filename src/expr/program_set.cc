@@ -31,9 +31,14 @@ constexpr const char* kArgNames[kArgCount] = {
 // `__baton_leaf(f)` runs each expression as a closure, so that its variables live in a
 // frame of their own: jq 1.6 initialises and frees every local of a frame at each call, and
 // the top-level frame would otherwise hold the locals of all the expressions.
-constexpr std::string_view kPrelude =
+constexpr std::string_view kDefinitions =
     "def env: {}; def __baton_builtins: builtins; def builtins: [__baton_builtins[]]; "
-    "def __baton_leaf(f): f; .[0] as $__i |\n";
+    "def __baton_leaf(f): f; ";
+// Then the shared program binds the expression id (programs that dispatch nothing, solo and
+// Check programs, start with the definitions alone).
+constexpr std::string_view kDispatch = ".[0] as $__i |\n";
+
+std::string Prelude() { return std::string(kDefinitions).append(kDispatch); }
 
 // Bounds the weight of the constants an expression can reach besides its own literals:
 // `$__loc__`, `""`, `{}` and the strings of jq's builtin library (the longest is 38 bytes).
@@ -420,7 +425,7 @@ struct ProgramSet::Impl {
   // when it binds no variables, else on [data, vars...].
   std::string SoloProgram(ExprId id) const {
     const Expr& e = exprs[id];
-    std::string out(kPrelude.substr(0, kPrelude.find(".[0] as $__i")));
+    std::string out(kDefinitions);
     if (e.text.find("ENV") != std::string::npos) out.append("{} as $ENV | ");
     for (size_t i = 0; i < e.vars.size(); ++i) {
       out.append(".[").append(std::to_string(i + 1)).append("] as $").append(e.vars[i].name);
@@ -470,7 +475,7 @@ struct ProgramSet::Impl {
     if (check_only) {
       // `empty, (leaf), (leaf), ...`: each leaf with its own bindings, as in the tree, so that
       // a variable out of its expression's scope is still an error.
-      std::string out(kPrelude.substr(0, kPrelude.find(".[0] as $__i")));
+      std::string out(kDefinitions);
       out.append("empty");
       for (ExprId id : ids) {
         out.append(",\n");
@@ -478,7 +483,7 @@ struct ProgramSet::Impl {
       }
       return out;
     }
-    std::string out(kPrelude);
+    std::string out = Prelude();
     AppendTree(ids.data(), ids.size(), &out);
     return out;
   }
@@ -491,7 +496,7 @@ struct ProgramSet::Impl {
   // The message for one failing expression, as jq gives it for the text on its own (inside
   // the wrapper, `.a |` would be "unexpected ')'" instead of "unexpected $end").
   std::string MessageFor(ExprId id) const {
-    std::string unwrapped(kPrelude);
+    std::string unwrapped = Prelude();
     AppendLeaf(id, false, &unwrapped);
     std::string message;
     if (CompileJq(unwrapped, &message) == nullptr) return message;
@@ -597,7 +602,7 @@ Status ProgramSet::Build(std::vector<CompileError>* errors, bool check_only) {
       continue;
     }
     // Unbalanced text would escape its parentheses; let jq judge it without them.
-    std::string program(kPrelude);
+    std::string program = Prelude();
     impl_->AppendLeaf(id, false, &program);
     std::string message;
     if (CompileJq(program, &message) == nullptr) {
