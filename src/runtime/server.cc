@@ -1001,7 +1001,7 @@ struct Server::Impl {
       if (fn) fn(s);
     }
     if (pw.terminal) {
-      NotifyWaiters(in.id, std::move(pw.terminal_view));
+      NotifyWaiters(in.id, pw.terminal_view);
       if (!write.row.parent_id.empty() && write.row.parent_activity != 0) {
         Mail m;
         m.kind = Mail::Kind::kEvent;
@@ -1094,7 +1094,7 @@ struct Server::Impl {
         Mail m;
         m.kind = Mail::Kind::kCancel;
         m.reason = "the parent cancelled the task";
-        m.done = [](Status) {};
+        m.done = [](const Status&) {};
         Post(a.child_id, std::move(m));
       }
       return;
@@ -1158,7 +1158,7 @@ struct Server::Impl {
     if (!c.await) {
       // Nobody waits for this child's result: once it exists, the parent's work row goes.
       uint64_t activity = c.activity_id;
-      m.started = [this, parent, activity](Result<StartResult> r) {
+      m.started = [this, parent, activity](const Result<StartResult>& r) {
         if (r.ok()) ReleaseChildWork(parent, activity);
       };
     }
@@ -1308,7 +1308,7 @@ struct Server::Impl {
   }
 
   // `view`: the instance's view as it ended, or null to read it.
-  void NotifyWaiters(const std::string& id, ViewText view) {
+  void NotifyWaiters(const std::string& id, const ViewText& view) {
     std::vector<Waiter> ws;
     {
       std::lock_guard<std::mutex> lock(waiters_mu);

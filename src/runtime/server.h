@@ -50,13 +50,13 @@ struct ServerOptions {
   size_t max_document_bytes = 1 << 20;             // deployed document text
   size_t max_instance_bytes = 1 << 20;             // input, output and context, each
   int64_t retention_ms = 30LL * 24 * 3600 * 1000;  // ended instances are pruned after this
-  int64_t prune_interval_ms = 60 * 1000;
+  int64_t prune_interval_ms = 60LL * 1000;
   // An Advance (one transition: jq evaluations included) that runs longer than this is
   // abandoned: the instance faults with a timeout error and its worker is replaced.
-  int64_t evaluation_timeout_ms = 10 * 1000;
-  int64_t timer_horizon_ms = 2000;           // how far ahead due timers are loaded into memory
-  int64_t shutdown_deadline_ms = 10 * 1000;  // SIGTERM: how long running attempts may take
-  Json secrets = Json::Object();             // `$secrets`
+  int64_t evaluation_timeout_ms = 10LL * 1000;
+  int64_t timer_horizon_ms = 2000;             // how far ahead due timers are loaded into memory
+  int64_t shutdown_deadline_ms = 10LL * 1000;  // SIGTERM: how long running attempts may take
+  Json secrets = Json::Object();               // `$secrets`
   // Retries of call/run tasks outside any `try`, on transient errors (docs/errors.md);
   // none = no automatic retries. By namespace, `namespace_retry` replaces it.
   std::optional<engine::RetryPolicy> default_retry = engine::BuiltinDefaultRetryPolicy();
