@@ -10,6 +10,7 @@
 #include "api/client.h"
 #include "base/json.h"
 #include "base/status.h"
+#include "base/uri.h"
 #include "cli/table.h"
 #include "cli/time_format.h"
 
@@ -225,24 +226,6 @@ std::string DefaultServerUrl() {
   const char* env = std::getenv("BATON_SERVER");
   if (env != nullptr && env[0] != '\0') return env;
   return "http://127.0.0.1:8080";
-}
-
-std::string PercentEncode(std::string_view text, std::string_view keep) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    bool unreserved = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') ||
-                      c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved || keep.find(c) != std::string_view::npos) {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    }
-  }
-  return out;
 }
 
 namespace {

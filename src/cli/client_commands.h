@@ -118,8 +118,6 @@ int RunRedrive(const ClientFlags& flags, const RedriveArgs& args, Io io);
 // Who an operator action is recorded as when --by is not given: $USER, else "anonymous".
 std::string DefaultUser();
 
-// Percent-encodes everything but RFC 3986's unreserved characters and those in `keep`.
-std::string PercentEncode(std::string_view text, std::string_view keep = "");
 // The request path of one page of `baton ls`: "/api/v1/instances?status=...&cursor=...".
 std::string ListPath(const ListArgs& args, const std::string& cursor);
 // The request path of `baton dead-letters`: "/api/v1/dead-letters?workflow=...".

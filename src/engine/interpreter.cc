@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "base/uri.h"
 #include "engine/duration.h"
 #include "engine/error.h"
 
@@ -63,22 +64,6 @@ uint64_t SplitMix64(uint64_t* state) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
-}
-
-// Percent-encodes what RFC 3986 does not allow unescaped in a path segment or query value.
-std::string PercentEncode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 // RFC 6570 simple expansion of `{name}` against the top-level keys of `input`.
@@ -1033,6 +1018,19 @@ class Run {
     return options_.default_retry ? &*options_.default_retry : nullptr;
   }
 
+  // When the retry delay of `n` has ended (its timer is in the inbox), its next attempt
+  // begins in `phase`; false while the delay runs.
+  bool BeginNextAttempt(Node& n, Node::Phase phase) {
+    if (n.inbox != Node::Inbox::kTimer) return false;
+    n.inbox = Node::Inbox::kNone;
+    ++n.attempt;
+    n.error = Json();
+    n.retry_at = 0;
+    n.phase = phase;
+    Record(LifecycleKind::kTaskRetried, &n, Json());
+    return true;
+  }
+
   // `n` waits `delay` ms for its next attempt (a try, or a call/run under the default policy).
   void ScheduleRetry(Node& n, Json error, int64_t delay) {
     n.phase = Node::Phase::kRetryWait;
@@ -1317,13 +1315,7 @@ class Run {
         continue;
       }
       if (n.phase == Node::Phase::kRetryWait) {
-        if (n.inbox != Node::Inbox::kTimer) return Outcome::Blocked();
-        n.inbox = Node::Inbox::kNone;
-        ++n.attempt;
-        n.error = Json();
-        n.retry_at = 0;
-        n.phase = Node::Phase::kRunning;
-        Record(LifecycleKind::kTaskRetried, &n, Json());
+        if (!BeginNextAttempt(n, Node::Phase::kRunning)) return Outcome::Blocked();
         n.children.push_back(NewList(task.children, n.input));
       }
       Outcome o = StepList(*n.children.front());
@@ -1639,13 +1631,7 @@ class Run {
   Outcome StepActivity(Node& n) {
     if (n.task->function) return StepChildTask(n);
     if (n.phase == Node::Phase::kRetryWait) {
-      if (n.inbox != Node::Inbox::kTimer) return Outcome::Blocked();
-      n.inbox = Node::Inbox::kNone;
-      ++n.attempt;
-      n.error = Json();
-      n.retry_at = 0;
-      n.phase = Node::Phase::kNew;
-      Record(LifecycleKind::kTaskRetried, &n, Json());
+      if (!BeginNextAttempt(n, Node::Phase::kNew)) return Outcome::Blocked();
       return StartTask(n);
     }
     switch (n.inbox) {

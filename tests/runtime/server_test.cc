@@ -122,6 +122,18 @@ do:
         greeting: ${ .greeting | ascii_upcase }
 )";
 
+// Waits 50 ms, then runs an expression that never ends (for the watchdog).
+constexpr char kSpin[] = R"(
+document: {dsl: '1.0.0', namespace: test, name: spin, version: '1.0.0'}
+do:
+  - first:
+      wait:
+        milliseconds: 50
+  - forever:
+      set:
+        x: ${ last(repeat(1)) }
+)";
+
 constexpr char kWait[] = R"(
 document: {dsl: '1.0.0', namespace: test, name: nap, version: '1.0.0'}
 do:
@@ -491,16 +503,7 @@ do:
 TEST_F(ServerTest, WatchdogFaultedInstanceIsRefusedSuspendAndCanBeDiscarded) {
   options_.evaluation_timeout_ms = 300;
   Open();
-  Deploy(R"(
-document: {dsl: '1.0.0', namespace: test, name: spin, version: '1.0.0'}
-do:
-  - first:
-      wait:
-        milliseconds: 50
-  - forever:
-      set:
-        x: ${ last(repeat(1)) }
-)");
+  Deploy(kSpin);
   auto spin = Start("test/spin", "{}");
   ASSERT_TRUE(spin.ok());
   Json view = Wait(spin->id);
@@ -562,16 +565,7 @@ TEST_F(ServerTest, RunawayExpressionFaultsOnlyItsInstance) {
   options_.evaluation_timeout_ms = 300;
   Open();
   Deploy(kGreet);
-  Deploy(R"(
-document: {dsl: '1.0.0', namespace: test, name: spin, version: '1.0.0'}
-do:
-  - first:
-      wait:
-        milliseconds: 50
-  - forever:
-      set:
-        x: ${ last(repeat(1)) }
-)");
+  Deploy(kSpin);
   Deploy(R"(
 document: {dsl: '1.0.0', namespace: test, name: spinnow, version: '1.0.0'}
 do:

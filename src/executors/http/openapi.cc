@@ -10,6 +10,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "base/uri.h"
 #include "executors/http/url.h"
 
 namespace baton::executors::http {

@@ -6,6 +6,8 @@
 
 #include <curl/curl.h>
 
+#include "base/uri.h"
+
 namespace baton::executors::http {
 namespace {
 
@@ -37,23 +39,6 @@ std::string Lower(std::string s) {
 void EnsureCurlInitialized() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string PercentEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 std::string AppendQuery(std::string_view url, const QueryParams& params) {

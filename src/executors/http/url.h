@@ -19,9 +19,6 @@ using UrlRewrites = std::vector<std::pair<std::string, std::string>>;
 // curl_global_init, once per process (thread-safe). Call before the first curl handle.
 void EnsureCurlInitialized();
 
-// Percent-encodes every byte but the RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~).
-std::string PercentEncode(std::string_view text);
-
 // Appends `params` (raw, encoded here) to `url`'s query, before any fragment, joining with
 // '?' or '&' as the URL needs.
 std::string AppendQuery(std::string_view url, const QueryParams& params);

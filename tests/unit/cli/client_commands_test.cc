@@ -778,13 +778,6 @@ TEST_F(ClientCommandsTest, AnInvalidServerUrlIsAUsageError) {
 
 // ---- helpers ----
 
-TEST(ClientHelpersTest, PercentEncodeKeepsUnreservedAndRequestedCharacters) {
-  EXPECT_EQ(PercentEncode("aZ09-._~"), "aZ09-._~");
-  EXPECT_EQ(PercentEncode("a b&c=d/e"), "a%20b%26c%3Dd%2Fe");
-  EXPECT_EQ(PercentEncode("ns/name:1", "/:"), "ns/name:1");
-  EXPECT_EQ(PercentEncode("é"), "%C3%A9");
-}
-
 TEST(ClientHelpersTest, DeadLettersPathCarriesOnlyTheGivenFilters) {
   DeadLetterArgs args;
   EXPECT_EQ(DeadLettersPath(args), "/api/v1/dead-letters");
