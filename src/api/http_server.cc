@@ -35,6 +35,7 @@
 #include <boost/beast/http.hpp>
 
 #include "api/problem.h"
+#include "base/thread_name.h"
 
 namespace baton::api {
 
@@ -549,6 +550,7 @@ Result<uint16_t> HttpServer::Start() {
   net::post(impl.acceptor.get_executor(), [&impl] { impl.Accept(); });
   for (int i = 0; i < options.io_threads; ++i) {
     impl.threads.emplace_back([&impl] { RunIoThread(impl.ioc); });
+    NameThread(impl.threads.back(), "baton-http");
   }
   return port;
 }

@@ -20,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/thread_name.h"
 #include "engine/codec.h"
 #include "engine/error.h"
 #include "engine/interpreter.h"
@@ -122,9 +123,9 @@ struct Instance {
   std::shared_ptr<const engine::CompiledWorkflow> wf;
   engine::InstanceState state;
   store::InstanceRow row;  // without snapshot
-  bool exists = false;     // a committed row exists
-  int64_t in_flight = 0;   // activities and children dispatched, result not consumed
-  int64_t inbox_next = 0;  // seq of the next held event (suspended instances)
+  bool exists = false;      // a committed row exists
+  int64_t in_flight = 0;    // activities and children dispatched, result not consumed
+  int64_t inbox_next = 0;   // seq of the next held event (suspended instances)
 
   // Guarded by mu.
   std::mutex mu;
@@ -1561,6 +1562,7 @@ struct Server::Impl {
     }
     c_abandoned.fetch_add(1);
     fresh->thread = std::thread([this, fresh] { WorkerLoop(fresh); });
+    NameThread(fresh->thread, "baton-worker");
   }
 
   void FaultStuck(const std::shared_ptr<Instance>& stuck, int64_t elapsed) {
@@ -1661,11 +1663,16 @@ Status Server::Start() {
   }
   for (auto& w : s.workers) {
     w->thread = std::thread([&s, w] { s.WorkerLoop(w); });
+    NameThread(w->thread, "baton-worker");
   }
   s.commit_thread = std::thread([&s] { s.CommitLoop(); });
+  NameThread(s.commit_thread, "baton-commit");
   s.timer_thread = std::thread([&s] { s.TimerLoop(); });
+  NameThread(s.timer_thread, "baton-timers");
   s.maint_thread = std::thread([&s] { s.MaintenanceLoop(); });
+  NameThread(s.maint_thread, "baton-maint");
   s.recovery_thread = std::thread([&s] { s.Recover(); });
+  NameThread(s.recovery_thread, "baton-recover");
   return Status::Ok();
 }
 

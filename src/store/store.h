@@ -112,9 +112,11 @@ struct InboxRow {
 // (it is row.id). Within a write, removals and clear_inbox apply before the additions; adding
 // a timer or work row that exists replaces it (re-arming a timer moves it).
 struct InstanceWrite {
-  InstanceRow row;                  // the complete new row (row_version is ignored: store sets it)
-  int64_t expected_version = 0;     // 0: insert a new instance; else the version read
-  std::vector<HistoryRow> history;  // appended; seqs continue row.history_length's old value
+  InstanceRow row;               // the complete new row (row_version is ignored: store sets it)
+  int64_t expected_version = 0;  // 0: insert a new instance; else the version read
+  // Appended; seqs continue the stored history_length and lie below row.history_length (the
+  // store refuses others as kInvalidArgument, and a seq already taken as kConflict).
+  std::vector<HistoryRow> history;
   std::vector<TimerRow> add_timers;
   std::vector<uint64_t> remove_timers;  // timer ids of this instance
   std::vector<WorkRow> add_work;

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -237,6 +239,25 @@ TEST_F(ServerTest, ConcurrentStartsShareCommits) {
   Server::Counters c = server_->counters();
   EXPECT_GE(c.transitions, 300u);
   EXPECT_LT(c.commits, c.transitions);
+}
+
+// `top -H`, perf and gdb tell the server's threads apart by name.
+TEST_F(ServerTest, ThreadsAreNamed) {
+  Open();
+  std::multiset<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.insert(name);
+  }
+  // At least: a test binary run whole keeps the abandoned workers of earlier tests.
+  EXPECT_GE(names.count("baton-worker"), static_cast<size_t>(options_.workers));
+  EXPECT_GE(names.count("baton-commit"), 1u);
+  EXPECT_GE(names.count("baton-timers"), 1u);
+  EXPECT_GE(names.count("baton-maint"), 1u);
+  EXPECT_GE(names.count("baton-curl"), 1u);  // the HTTP executor's threads
+  EXPECT_GE(names.count("baton-process"), 1u);
 }
 
 TEST_F(ServerTest, TimersFireAndWaitingInstancesLeaveMemory) {

@@ -459,6 +459,29 @@ TEST_P(StoreConformanceTest, HistoryAppendsInOrderAndPages) {
   EXPECT_FALSE(store().GetHistory("i", 0, 0).ok());
 }
 
+// The store keeps every history row below its instance's history_length (so an update
+// need not probe for taken rows); a write that would break that is refused whole.
+TEST_P(StoreConformanceTest, HistoryRowsMustLieBelowTheRowsHistoryLength) {
+  InstanceWrite past_end = Insert("i");
+  past_end.history[0].seq = 1;  // history_length is 1: only seq 0 fits
+  InstanceWrite negative = Insert("j");
+  negative.history[0].seq = -1;
+  std::vector<WriteResult> results = Commit({past_end, negative, Insert("k")});
+  EXPECT_EQ(results[0].status.code(), StatusCode::kInvalidArgument) << results[0].status.ToString();
+  EXPECT_NE(results[0].status.message().find("history row 1"), std::string::npos);
+  EXPECT_EQ(results[1].status.code(), StatusCode::kInvalidArgument) << results[1].status.ToString();
+  EXPECT_TRUE(results[2].status.ok());
+  EXPECT_FALSE(Exists("i"));
+
+  ASSERT_EQ(CommitOne(Insert("i")), 1);
+  InstanceWrite behind = Advance(MustGet("i"));
+  behind.row.history_length = 1;  // the new row 1 would lie past the stored length
+  results = Commit({behind});
+  EXPECT_EQ(results[0].status.code(), StatusCode::kInvalidArgument) << results[0].status.ToString();
+  EXPECT_EQ(MustGet("i").row_version, 1);
+  EXPECT_EQ(History("i").size(), 1u);
+}
+
 TEST_P(StoreConformanceTest, DuplicateHistorySeqRejectsTheWholeWrite) {
   ASSERT_EQ(CommitOne(Insert("i")), 1);
   InstanceWrite bad = Advance(MustGet("i"), "bad");
@@ -569,6 +592,49 @@ TEST_P(StoreConformanceTest, WorkIsAddedRemovedAndPagedByKeyset) {
   EXPECT_EQ((*w3)[1].activity_id, 3u);
   EXPECT_EQ((*w3)[2].activity_id, 9u);
   EXPECT_FALSE(store().ListWork("", 0, 0).ok());
+}
+
+// One removal and one addition in a write (a sequence's step): the result is the same
+// whether the store moves the row or deletes and inserts, including when the new id is
+// already taken (replaced) or the removed one is absent.
+TEST_P(StoreConformanceTest, OneWorkRowConsumedAndOneIssuedInAWrite) {
+  InstanceWrite insert = Insert("s");
+  insert.add_work = {{"s", 1, "task", "first", 1}, {"s", 7, "task", "seven", 1}};
+  ASSERT_EQ(CommitOne(insert), 1);
+  auto work_of_s = [&] {
+    std::vector<std::pair<uint64_t, std::string>> rows;
+    for (const WorkRow& w : AllWork()) {
+      if (w.instance_id == "s") rows.emplace_back(w.activity_id, w.payload);
+    }
+    return rows;
+  };
+  using Rows = std::vector<std::pair<uint64_t, std::string>>;
+
+  InstanceWrite step = Advance(MustGet("s"));
+  step.remove_work = {1};
+  step.add_work = {{"s", 2, "task", "second", 2}};
+  ASSERT_EQ(CommitOne(step), 2);
+  EXPECT_EQ(work_of_s(), (Rows{{2, "second"}, {7, "seven"}}));
+  EXPECT_EQ(AllWork()[0].kind, "task");
+  EXPECT_EQ(AllWork()[0].created_at, 2);
+
+  InstanceWrite onto_taken = Advance(MustGet("s"));
+  onto_taken.remove_work = {2};
+  onto_taken.add_work = {{"s", 7, "child", "seven again", 3}};
+  ASSERT_EQ(CommitOne(onto_taken), 3);
+  EXPECT_EQ(work_of_s(), (Rows{{7, "seven again"}}));
+
+  InstanceWrite from_absent = Advance(MustGet("s"));
+  from_absent.remove_work = {40};
+  from_absent.add_work = {{"s", 8, "task", "eight", 4}};
+  ASSERT_EQ(CommitOne(from_absent), 4);
+  EXPECT_EQ(work_of_s(), (Rows{{7, "seven again"}, {8, "eight"}}));
+
+  InstanceWrite same_id = Advance(MustGet("s"));
+  same_id.remove_work = {8};
+  same_id.add_work = {{"s", 8, "task", "eight, re-issued", 5}};
+  ASSERT_EQ(CommitOne(same_id), 5);
+  EXPECT_EQ(work_of_s(), (Rows{{7, "seven again"}, {8, "eight, re-issued"}}));
 }
 
 // --- inbox ---

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/check.h"
+#include "base/thread_name.h"
 #include "executors/fault.h"
 #include "executors/http/fetch.h"
 
@@ -299,6 +300,7 @@ struct ProcessExecutor::Impl {
   explicit Impl(ExecutorOptions opts) : options(std::move(opts)) {
     BATON_CHECK(pipe2(wake, O_CLOEXEC | O_NONBLOCK) == 0);
     worker = std::thread([this] { Run(); });
+    NameThread(worker, "baton-process");
   }
 
   ~Impl() {

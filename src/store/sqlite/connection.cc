@@ -138,7 +138,23 @@ bool Statement::ColumnIsNull(int column) const {
 
 // --- Connection ---
 
+namespace {
+
+// SQLite counts every allocation under one process-wide mutex by default (for
+// sqlite3_memory_used, which baton does not read): the writer and the readers of every
+// thread would take it a few dozen times per statement. Set once, before the first open.
+void ConfigureLibrary() {
+  static const bool kConfigured = [] {
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)kConfigured;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, int flags) {
+  ConfigureLibrary();
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {

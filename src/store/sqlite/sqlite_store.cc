@@ -49,8 +49,9 @@ constexpr const char* kInsertInstance =
 constexpr const char* kUpdateInstance =
     "UPDATE instances SET status = ?3, row_version = row_version + 1, history_length = ?4, "
     "suspended = ?5, updated_at = ?6, ended_at = ?7, input = ?8, output = ?9, error = ?10, "
-    "tasks = ?11, snapshot = ?12 WHERE id = ?1 AND row_version = ?2";
-constexpr const char* kInstanceVersion = "SELECT row_version FROM instances WHERE id = ?1";
+    "tasks = ?11, snapshot = ?12 WHERE id = ?1 AND row_version = ?2 AND history_length <= ?13";
+constexpr const char* kInstanceVersion =
+    "SELECT row_version, history_length FROM instances WHERE id = ?1";
 constexpr const char* kIdByKey = "SELECT id FROM instances WHERE idempotency_key = ?1";
 constexpr const char* kHistoryRowExists =
     "SELECT 1 FROM history WHERE instance_id = ?1 AND seq = ?2";
@@ -66,6 +67,10 @@ constexpr const char* kUpsertWork =
     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (instance_id, activity_id) DO UPDATE SET "
     "kind = excluded.kind, created_at = excluded.created_at, payload = excluded.payload";
 constexpr const char* kDeleteWork = "DELETE FROM work WHERE instance_id = ?1 AND activity_id = ?2";
+// A transition that consumes one result and issues the next command: one statement, not two.
+constexpr const char* kReplaceWork =
+    "UPDATE work SET activity_id = ?3, kind = ?4, created_at = ?5, payload = ?6 "
+    "WHERE instance_id = ?1 AND activity_id = ?2";
 constexpr const char* kInsertInbox =
     "INSERT INTO inbox (instance_id, seq, payload) VALUES (?1, ?2, ?3)";
 constexpr const char* kClearInbox = "DELETE FROM inbox WHERE instance_id = ?1";
@@ -188,6 +193,13 @@ Status ValidateWrite(const InstanceWrite& write) {
   for (const HistoryRow& h : write.history) {
     if (foreign(h.instance_id)) {
       return Status::InvalidArgument("instance " + id + ": history row of " + h.instance_id);
+    }
+    // Every stored history row is below its instance's history_length: an update then
+    // knows its rows are free from the row alone (see kUpdateInstance).
+    if (h.seq < 0 || h.seq >= write.row.history_length) {
+      return Status::InvalidArgument(
+          "instance " + id + ": history row " + std::to_string(h.seq) + " is outside 0.." +
+          std::to_string(write.row.history_length - 1) + " (the row's history_length)");
     }
   }
   for (const TimerRow& t : write.add_timers) {
@@ -525,6 +537,10 @@ Result<int64_t> SqliteStore::WriteInstance(const InstanceWrite& write) {
     update.BindText(10, row.error_json);
     update.BindText(11, row.tasks_json);
     update.BindBlob(12, row.snapshot);
+    // The stored history_length must not pass the first new row: then none of them exists.
+    int64_t first_seq = INT64_MAX;
+    for (const HistoryRow& h : write.history) first_seq = std::min(first_seq, h.seq);
+    update.BindInt(13, first_seq);
     BATON_RETURN_IF_ERROR(update.Run());
     if (writer_->Changes() == 0) {
       return Explain(write, Status::Internal("updating instance " + row.id + " changed no row"));
@@ -548,12 +564,15 @@ Status SqliteStore::CheckChildRowsFree(const InstanceWrite& write) {
     stmt.BindInt(2, seq);
     return stmt.Step();
   };
-  for (const HistoryRow& h : write.history) {
-    BATON_ASSIGN_OR_RETURN(bool exists, taken(kHistoryRowExists, h.seq));
+  // An update's history rows are checked by its UPDATE (kUpdateInstance); a new instance
+  // has no rows unless its id is taken, which is one probe per instance, not per transition.
+  const bool inserting = write.expected_version == 0;
+  for (size_t i = 0; inserting && i < write.history.size(); ++i) {
+    BATON_ASSIGN_OR_RETURN(bool exists, taken(kHistoryRowExists, write.history[i].seq));
     if (exists) {
-      // Most likely the writer's view is stale (then Explain says so).
-      return Explain(write, Status::Conflict("instance " + id + ": history row " +
-                                             std::to_string(h.seq) + " already exists"));
+      return Explain(write,
+                     Status::Conflict("instance " + id + ": history row " +
+                                      std::to_string(write.history[i].seq) + " already exists"));
     }
   }
   if (!write.clear_inbox) {  // else the inbox is emptied before the rows are added
@@ -591,6 +610,13 @@ Status SqliteStore::Explain(const InstanceWrite& write, Status otherwise) {
                               std::to_string(current.ColumnInt(0)) + ", not " +
                               std::to_string(write.expected_version));
     }
+    const int64_t stored_length = current.ColumnInt(1);
+    for (const HistoryRow& h : write.history) {
+      if (h.seq < stored_length) {
+        return Status::Conflict("instance " + row.id + ": history row " + std::to_string(h.seq) +
+                                " already exists");
+      }
+    }
   }
   return otherwise;
 }
@@ -607,7 +633,28 @@ Status SqliteStore::WriteChildren(const InstanceWrite& write) {
       BATON_RETURN_IF_ERROR(stmt.Run());
     }
   }
-  if (!write.remove_work.empty()) {
+  // A removal paired with an addition moves the row (the common step of a sequence); a
+  // pair that cannot (nothing to move, or the new id is taken) falls back to the two
+  // statements below.
+  size_t moved = 0;
+  if (write.remove_work.size() == 1 && write.add_work.size() == 1 &&
+      write.remove_work[0] != write.add_work[0].activity_id) {
+    const WorkRow& w = write.add_work[0];
+    BATON_ASSIGN_OR_RETURN(Statement stmt, writer_->Prepare(kReplaceWork));
+    stmt.BindText(1, id);
+    stmt.BindInt(2, ToDb(write.remove_work[0]));
+    stmt.BindInt(3, ToDb(w.activity_id));
+    stmt.BindText(4, w.kind);
+    stmt.BindInt(5, w.created_at);
+    stmt.BindBlob(6, w.payload);
+    Status replaced = stmt.Run();
+    if (replaced.ok() && writer_->Changes() == 1) {
+      moved = 1;
+    } else if (!replaced.ok() && replaced.code() != StatusCode::kAlreadyExists) {
+      return replaced;
+    }
+  }
+  if (moved == 0 && !write.remove_work.empty()) {
     BATON_ASSIGN_OR_RETURN(Statement stmt, writer_->Prepare(kDeleteWork));
     for (uint64_t activity_id : write.remove_work) {
       stmt.Reset();
@@ -642,7 +689,7 @@ Status SqliteStore::WriteChildren(const InstanceWrite& write) {
       BATON_RETURN_IF_ERROR(stmt.Run());
     }
   }
-  if (!write.add_work.empty()) {
+  if (moved == 0 && !write.add_work.empty()) {
     BATON_ASSIGN_OR_RETURN(Statement stmt, writer_->Prepare(kUpsertWork));
     for (const WorkRow& w : write.add_work) {
       stmt.Reset();
