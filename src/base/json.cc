@@ -366,6 +366,49 @@ std::string Json::Dump(bool pretty) const {
   return out;
 }
 
+namespace {
+
+// jq 1.6's (and 1.7's) array storage: {int refcount; int length; int alloc_length; jv
+// elements[];}, the elements after padding to jv's alignment; a jv array is a window
+// (offset, size) on it. Not part of jq's API: PeekArrayItems checks it once and is null when
+// it does not hold.
+constexpr size_t kJqArrayElementsOffset =
+    (3 * sizeof(int) + alignof(jv) - 1) / alignof(jv) * alignof(jv);
+
+const jv* ItemsAt(jv v) {
+  return reinterpret_cast<const jv*>(static_cast<const char*>(static_cast<const void*>(v.u.ptr)) +
+                                     kJqArrayElementsOffset) +
+         v.offset;
+}
+
+bool ArrayLayoutHolds() {
+  jv probe = jv_array();
+  for (int i = 0; i < 40; ++i) probe = jv_array_append(probe, jv_number(i * 3 + 1));
+  probe = jv_array_set(probe, 40, jv_string("forty"));
+  jv window = jv_array_slice(jv_copy(probe), 5, 30);  // an offset into shared storage
+  bool holds = true;
+  for (jv a : {probe, window}) {
+    const int n = jv_array_length(jv_copy(a));
+    const jv* items = ItemsAt(a);
+    for (int i = 0; i < n && holds; ++i) {
+      jv item = jv_array_get(jv_copy(a), i);
+      holds =
+          jv_get_kind(items[i]) == jv_get_kind(item) && jv_equal(jv_copy(items[i]), jv_copy(item));
+      jv_free(item);
+    }
+  }
+  jv_free(window);
+  jv_free(probe);
+  return holds;
+}
+
+}  // namespace
+
+const jv* PeekArrayItems(jv v) {
+  static const bool kLayoutHolds = ArrayLayoutHolds();
+  return kLayoutHolds ? ItemsAt(v) : nullptr;
+}
+
 // Straight on jv, without the callbacks of ForEachMember: values cross threads this way on
 // every activity and start.
 jv DeepCopyJv(jv v) {

@@ -157,6 +157,13 @@ class Json {
 // raw jv).
 jv DeepCopyJv(jv v);
 
+// The items of array `v` where jq keeps them (v's length of them, in order), to read without
+// a reference count round trip per item (jv_array_get copies the array and the item); the
+// caller copies what it keeps. Null when this libjq lays arrays out differently than the
+// jq 1.6/1.7 layout this reads (checked once against jv_array_get): then use jv_array_get.
+// REQUIRES: `v` is an array, alive and unchanged while the pointer is used.
+const jv* PeekArrayItems(jv v);
+
 // Escapes a key for use in a JSON pointer (RFC 6901: '~' → "~0", '/' → "~1").
 std::string PointerEscape(std::string_view key);
 

@@ -208,6 +208,119 @@ uint32_t Checksum(std::string_view data) {
 
 // ---- writing -------------------------------------------------------------------------------
 
+// The identity of a jv's storage. jv's fields are private to jq; they are only read here.
+struct Identity {
+  uintptr_t ptr;
+  uint64_t shape = 0;
+  bool operator==(const Identity& o) const { return ptr == o.ptr && shape == o.shape; }
+};
+struct IdentityHash {
+  size_t operator()(const Identity& id) const {
+    uint64_t h = (id.ptr >> 4) * 0x9e3779b97f4a7c15ULL ^ id.shape;
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+};
+Identity IdentityOf(jv v) {
+  return Identity{reinterpret_cast<uintptr_t>(v.u.ptr),
+                  (static_cast<uint64_t>(v.offset) << 32) | static_cast<uint32_t>(v.size)};
+}
+
+// Whether `a` and `b` are the very same value: same storage, or the same number or literal.
+bool SameValue(jv a, jv b) {
+  jv_kind kind = jv_get_kind(a);
+  if (kind != jv_get_kind(b)) return false;
+  switch (kind) {
+    case JV_KIND_NULL:
+    case JV_KIND_FALSE:
+    case JV_KIND_TRUE:
+      return true;
+    case JV_KIND_NUMBER:
+      return std::bit_cast<uint64_t>(jv_number_value(a)) ==
+             std::bit_cast<uint64_t>(jv_number_value(b));
+    default:
+      return IdentityOf(a) == IdentityOf(b);
+  }
+}
+
+// Reads the items of an array: straight from jq's storage when PeekArrayItems allows,
+// else through jv_array_get. An item is borrowed: valid until the next read.
+class ItemReader {
+ public:
+  explicit ItemReader(jv array) : array_(array), items_(PeekArrayItems(array)) {}
+  ~ItemReader() { jv_free(held_); }
+  ItemReader(const ItemReader&) = delete;
+  ItemReader& operator=(const ItemReader&) = delete;
+
+  jv operator[](size_t i) {
+    if (items_ != nullptr) return items_[i];
+    jv_free(held_);
+    held_ = jv_array_get(jv_copy(array_), static_cast<int>(i));
+    return held_;
+  }
+  // References to a borrowed item held by the reader and its array.
+  int refs_held() const { return items_ != nullptr ? 1 : 2; }
+
+ private:
+  jv array_;
+  const jv* items_;
+  jv held_ = jv_null();
+};
+
+}  // namespace
+
+struct EncodeMemo::Impl {
+  struct Item {
+    jv value;                     // a reference: its storage cannot be reused while remembered
+    size_t bytes_end = 0;         // end of its encoding in `bytes`
+    uint64_t shareables_end = 0;  // shareable values numbered up to its end, from the array's start
+  };
+  struct Array {
+    std::vector<Item> items;
+    std::string bytes;  // the items' encodings, back to back
+    uint64_t used = 0;  // the encode that last used it
+    // Found unchanged by an encode: from then on the memo holds the array itself, so that
+    // jq copies it before any change (it changes only unshared storage in place) and the
+    // same identity means the same items, with no need to compare them.
+    bool frozen = false;
+    jv array{};
+  };
+
+  ~Impl() {
+    for (auto& [id, array] : arrays) Forget(array, 0);
+  }
+  static void Forget(Array& array, size_t keep) {
+    if (array.frozen) {
+      jv_free(array.array);
+      array.frozen = false;
+    }
+    for (size_t i = keep; i < array.items.size(); ++i) jv_free(array.items[i].value);
+    array.items.resize(keep);
+    array.bytes.resize(keep == 0 ? 0 : array.items[keep - 1].bytes_end);
+  }
+  // Drops the arrays the last encode did not meet (their values left the state).
+  void Sweep() {
+    for (auto it = arrays.begin(); it != arrays.end();) {
+      if (it->second.used != encode) {
+        Forget(it->second, 0);
+        it = arrays.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  std::unordered_map<uintptr_t, Array> arrays;  // by the array's storage
+  uint64_t encode = 1;                          // numbers the encodes that use this memo
+  size_t reused = 0;
+};
+
+EncodeMemo::EncodeMemo() = default;
+EncodeMemo::~EncodeMemo() = default;
+size_t EncodeMemo::arrays() const { return impl_ ? impl_->arrays.size() : 0; }
+size_t EncodeMemo::reused_items() const { return impl_ ? impl_->reused : 0; }
+
+namespace {
+
 class Writer {
  public:
   explicit Writer(char type, size_t reserve = 256) {
@@ -254,6 +367,10 @@ class Writer {
   // JSON values. Values written through one Writer share one table of shareable values.
   void Value(const Json& value) { WriteJv(value.Peek(), 1); }
 
+  // Large arrays are written with the help of `*memo` from now on (null: none); the memo is
+  // made when the first one comes.
+  void UseMemo(std::unique_ptr<EncodeMemo::Impl>* memo) { memo_ = memo; }
+
   std::string Finish() && {
     buf_.resize(n_);
     uint32_t sum = Checksum(std::string_view(buf_).substr(kHeaderSize));
@@ -266,18 +383,6 @@ class Writer {
     if (n_ + k > buf_.size()) buf_.resize(std::max(buf_.size() * 2, n_ + k));
     return buf_.data() + n_;
   }
-
-  struct Identity {
-    uintptr_t ptr;
-    uint64_t shape = 0;
-    bool operator==(const Identity& o) const { return ptr == o.ptr && shape == o.shape; }
-  };
-  struct IdentityHash {
-    size_t operator()(const Identity& id) const {
-      uint64_t h = (id.ptr >> 4) * 0x9e3779b97f4a7c15ULL ^ id.shape;
-      return static_cast<size_t>(h ^ (h >> 29));
-    }
-  };
 
   // `refs_held`: references to `v` held by the caller itself (a temporary copy), so that a
   // reference count above it means the value is shared with something else.
@@ -309,10 +414,11 @@ class Writer {
         if (n > 0 && WroteReference(v, refs_held, &track)) return;
         U8(kTagArray);
         Varint(static_cast<uint64_t>(n));
-        for (int i = 0; i < n; ++i) {
-          jv item = jv_array_get(jv_copy(v), i);
-          WriteJv(item, 2);
-          jv_free(item);
+        if (memo_ != nullptr && plain_ == 0 && n >= EncodeMemo::kMemoMinItems) {
+          WriteRememberedItems(v, static_cast<size_t>(n));
+        } else {
+          ItemReader items(v);
+          for (int i = 0; i < n; ++i) WriteJv(items[static_cast<size_t>(i)], items.refs_held());
         }
         if (n > 0) Written(v, track);
         return;
@@ -356,9 +462,59 @@ class Writer {
     }
   }
 
+  // The items of array `v` (n of them): the leading ones the memo holds unchanged as bytes,
+  // the others encoded and remembered. They are written plain (no references to shared
+  // values, none recorded), so their bytes are the same wherever the array comes.
+  void WriteRememberedItems(jv v, size_t n) {
+    if (!*memo_) *memo_ = std::make_unique<EncodeMemo::Impl>();
+    EncodeMemo::Impl& impl = **memo_;
+    // By storage alone: an array grown in place keeps its leading items (the prefix check
+    // below, not the key, decides what is reused).
+    EncodeMemo::Impl::Array& memo = impl.arrays[reinterpret_cast<uintptr_t>(v.u.ptr)];
+    memo.used = impl.encode;
+    if (memo.frozen && IdentityOf(memo.array) == IdentityOf(v)) {
+      Raw(memo.bytes.data(), memo.bytes.size());
+      shareable_ += memo.items.back().shareables_end;
+      impl.reused += n;
+      return;
+    }
+    ItemReader items(v);
+    size_t same = 0;
+    const size_t known = std::min(memo.items.size(), n);
+    while (same < known && SameValue(items[same], memo.items[same].value)) ++same;
+    EncodeMemo::Impl::Forget(memo, same);
+    uint64_t shareables = 0;
+    if (same > 0) {
+      Raw(memo.bytes.data(), memo.bytes.size());
+      shareables = memo.items[same - 1].shareables_end;
+      shareable_ += shareables;
+      impl.reused += same;
+    }
+    ++plain_;
+    memo.items.reserve(n);
+    for (size_t i = same; i < n; ++i) {
+      jv item = items[i];
+      const size_t start = n_;
+      const uint64_t numbered = shareable_;
+      WriteJv(item, items.refs_held());
+      memo.bytes.append(buf_.data() + start, n_ - start);
+      shareables += shareable_ - numbered;
+      memo.items.push_back({jv_copy(item), memo.bytes.size(), shareables});
+    }
+    --plain_;
+    if (same == n) {
+      memo.array = jv_copy(v);
+      memo.frozen = true;
+    }
+  }
+
   // When the same storage as `v` was written before, writes a reference to it and returns
   // true. Otherwise `*track` says whether `v` may come again (something else holds it).
   bool WroteReference(jv v, int refs_held, bool* track) {
+    if (plain_ > 0) {
+      *track = false;
+      return false;
+    }
     *track = jv_get_refcnt(v) > refs_held;
     if (!*track || seen_.empty()) return false;
     auto it = seen_.find(IdentityOf(v));
@@ -374,16 +530,12 @@ class Writer {
     ++shareable_;
   }
 
-  static Identity IdentityOf(jv v) {
-    // jv's fields are private to jq; they are only read here, as the value's identity.
-    return Identity{reinterpret_cast<uintptr_t>(v.u.ptr),
-                    (static_cast<uint64_t>(v.offset) << 32) | static_cast<uint32_t>(v.size)};
-  }
-
   std::string buf_;
   size_t n_ = 0;
   uint64_t shareable_ = 0;
   std::unordered_map<Identity, uint64_t, IdentityHash> seen_;
+  std::unique_ptr<EncodeMemo::Impl>* memo_ = nullptr;
+  int plain_ = 0;  // > 0: inside remembered items (see WriteRememberedItems)
 };
 
 // A place in the definition tree: a list or a task.
@@ -444,8 +596,11 @@ bool FindInList(const TaskList& list, DefPtr target, std::vector<uint64_t>* path
 
 class StateWriter {
  public:
-  StateWriter(const CompiledWorkflow& wf, const InstanceState& state)
-      : wf_(wf), state_(state), w_(kTypeState, 512) {}
+  StateWriter(const CompiledWorkflow& wf, const InstanceState& state,
+              std::unique_ptr<EncodeMemo::Impl>* memo = nullptr)
+      : wf_(wf), state_(state), w_(kTypeState, 512) {
+    w_.UseMemo(memo);
+  }
 
   std::string Write() && {
     const InstanceState& s = state_;
@@ -1116,6 +1271,18 @@ bool LifecycleKindFromName(std::string_view name, LifecycleKind* kind) {
 
 std::string EncodeState(const CompiledWorkflow& workflow, const InstanceState& state) {
   return StateWriter(workflow, state).Write();
+}
+
+std::string EncodeState(const CompiledWorkflow& workflow, const InstanceState& state,
+                        EncodeMemo* memo) {
+  if (memo == nullptr) return EncodeState(workflow, state);
+  if (memo->impl_) {
+    ++memo->impl_->encode;
+    memo->impl_->reused = 0;
+  }
+  std::string bytes = StateWriter(workflow, state, &memo->impl_).Write();
+  if (memo->impl_) memo->impl_->Sweep();
+  return bytes;
 }
 
 Result<InstanceState> DecodeState(const CompiledWorkflow& workflow, std::string_view bytes) {

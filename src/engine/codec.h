@@ -24,6 +24,7 @@
 // Thread-safety: all functions are reentrant; the CompiledWorkflow is only read.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,40 @@ inline constexpr uint8_t kCodecVersion = 2;
 // REQUIRES: `state` was produced by the interpreter running `workflow`.
 std::string EncodeState(const CompiledWorkflow& workflow, const InstanceState& state);
 Result<InstanceState> DecodeState(const CompiledWorkflow& workflow, std::string_view bytes);
+
+// Remembers how the large arrays (kMemoMinItems items or more) of one instance's state were
+// encoded, so that the next EncodeState of that instance copies their unchanged leading items
+// instead of walking them again: a fork or a parallel `for` re-encodes its item collection and
+// its outputs after every transition, which made a snapshot cost grow with the fan-out.
+// An item counts as unchanged when it is the very same value (same storage, held alive by the
+// memo, so never reused for another value; or the same number or literal). Items of remembered
+// arrays are written without references to shared values, so that their bytes do not depend
+// on what precedes them; the decoded state is the same either way.
+// Holds references to the state's values: use it and destroy it on the thread that owns the
+// state (jq's reference counts are not atomic). Empty until the first large array.
+class EncodeMemo {
+ public:
+  static constexpr int kMemoMinItems = 64;
+
+  EncodeMemo();
+  ~EncodeMemo();
+  EncodeMemo(const EncodeMemo&) = delete;
+  EncodeMemo& operator=(const EncodeMemo&) = delete;
+
+  size_t arrays() const;        // arrays remembered after the last EncodeState
+  size_t reused_items() const;  // items copied rather than encoded by the last EncodeState
+
+  struct Impl;
+
+ private:
+  friend std::string EncodeState(const CompiledWorkflow&, const InstanceState&, EncodeMemo*);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Encodes `state` for DecodeState, as EncodeState(workflow, state) does, with `memo`'s help
+// (null: none). Successive calls for one instance should pass the same memo.
+std::string EncodeState(const CompiledWorkflow& workflow, const InstanceState& state,
+                        EncodeMemo* memo);
 
 // Commands: every alternative of engine::Command.
 std::string EncodeCommand(const Command& command);

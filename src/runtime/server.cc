@@ -122,7 +122,8 @@ struct Instance {
   uint64_t generation = 0;  // the worker generation whose definitions `wf` belongs to
   std::shared_ptr<const engine::CompiledWorkflow> wf;
   engine::InstanceState state;
-  store::InstanceRow row;  // without snapshot
+  engine::EncodeMemo memo;  // of `state`'s large arrays, between two snapshots
+  store::InstanceRow row;   // without snapshot
   bool exists = false;      // a committed row exists
   int64_t in_flight = 0;    // activities and children dispatched, result not consumed
   int64_t inbox_next = 0;   // seq of the next held event (suspended instances)
@@ -724,7 +725,7 @@ struct Server::Impl {
     } else if (!terminal && in.state.status == engine::WorkflowStatus::kCompensating) {
       row.error_json = in.state.error.IsNull() ? std::string() : in.state.error.Dump();
     }
-    row.snapshot = engine::EncodeState(*in.wf, in.state);
+    row.snapshot = engine::EncodeState(*in.wf, in.state, &in.memo);
     if (!history.empty()) {
       store::HistoryRow h;
       h.instance_id = in.id;

@@ -58,6 +58,29 @@ TEST(JsonTest, AdjacentValuesAreRefusedWithoutLeaking) {
 // Json copies and frees null, false and true without calling libjq, reading the kind from
 // the low bits of jv's kind_flags: this installed libjq must agree, and must make them own
 // nothing (a leak or a double free under ASan otherwise).
+// The codec walks large arrays through PeekArrayItems; on this libjq the direct read must be
+// available and agree with jv_array_get, windows (slices) included.
+TEST(JsonTest, PeekArrayItemsReadsWhatJvArrayGetReads) {
+  jv array = jv_array();
+  for (int i = 0; i < 100; ++i) {
+    array = jv_array_append(array, i % 3 == 0 ? jv_string("s") : jv_number(i));
+  }
+  jv window = jv_array_slice(jv_copy(array), 17, 61);
+  for (jv a : {array, window}) {
+    const jv* items = PeekArrayItems(a);
+    ASSERT_NE(items, nullptr) << "this libjq's array layout is not the one PeekArrayItems reads";
+    const int n = jv_array_length(jv_copy(a));
+    for (int i = 0; i < n; ++i) {
+      jv item = jv_array_get(jv_copy(a), i);
+      EXPECT_EQ(jv_get_kind(items[i]), jv_get_kind(item)) << i;
+      EXPECT_TRUE(jv_equal(jv_copy(items[i]), jv_copy(item))) << i;
+      jv_free(item);
+    }
+  }
+  jv_free(window);
+  jv_free(array);
+}
+
 TEST(JsonTest, InlineKindsMatchLibjq) {
   jv values[] = {jv_null(),      jv_false(),     jv_true(),
                  jv_number(1.5), jv_string("x"), jv_array(),

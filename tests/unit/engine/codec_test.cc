@@ -3,6 +3,7 @@
 #include "engine/codec.h"
 
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -865,6 +866,110 @@ TEST(CodecTest, DeepValuesDecodeUpToTheLimitAndFailBeyond) {
 
 // A value held by many nodes (a fork's input in every branch) is stored once, and is shared
 // again after decoding.
+// EncodeMemo: an encode that reuses remembered items writes exactly what an encode from
+// scratch (with a new memo) writes, and the state decodes back whole.
+std::string EncodeFresh(const CompiledWorkflow& wf, const InstanceState& s) {
+  EncodeMemo fresh;
+  return EncodeState(wf, s, &fresh);
+}
+
+TEST(CodecTest, MemoReusesUnchangedItemsAndNoticesEveryChange) {
+  auto wf = CompileYaml(Doc("do:\n  - a:\n      set: {}\n"));
+  ASSERT_TRUE(wf);
+  // One long string shared by every item and by a value outside the array: references to
+  // it must not leak into the remembered bytes.
+  Json shared = Json::String("a string long enough to be shared between values");
+  InstanceState s;
+  s.context = Json::Object();
+  s.context.Set("label", shared);
+  s.output = Json::Array();
+  for (int i = 0; i < 200; ++i) {
+    Json item = Json::Object();
+    item.Set("i", Json::Number(i));
+    item.Set("label", shared);
+    s.output.Append(item);
+  }
+  s.raw_input = Json::Array();
+  for (int i = 0; i < 100; ++i) s.raw_input.Append(Json::Number(i));
+  s.error = J("[1, 2, 3]");  // below kMemoMinItems: not remembered
+
+  EncodeMemo memo;
+  auto check = [&](const char* step, size_t reused) -> size_t {
+    SCOPED_TRACE(step);
+    std::string bytes = EncodeState(*wf, s, &memo);
+    EXPECT_EQ(memo.reused_items(), reused);
+    EXPECT_EQ(bytes, EncodeFresh(*wf, s));
+    auto decoded = DecodeState(*wf, bytes);
+    EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
+    if (decoded.ok()) ExpectSameState(s, *decoded);
+    return memo.arrays();
+  };
+  // output: 200 objects; raw_input: 100 numbers. An array found unchanged is then held by the
+  // memo (frozen): its next change copies it, and the copy is a new array to the memo.
+  EXPECT_EQ(check("first encode", 0), 2u);
+  check("nothing changed: both compared item by item, then frozen", 200 + 100);
+  s.output.SetAt(150, J(R"({"changed": true})"));
+  check("one object replaced (a copy of the frozen output)", 0 + 100);
+  s.raw_input.SetAt(10, Json::Number(-1));
+  check("one number replaced (a copy of the frozen input)", 200 + 0);
+  s.raw_input.SetAt(10, Json::Number(-0.0));  // in place: equal to 0, not the same number
+  check("minus zero", 200 + 10);
+  s.output.Append(Json::Number(7));
+  check("one item appended (a copy of the frozen output)", 0 + 100);
+  Json first = s.output.At(0);
+  first.Set("i", Json::Number(1000));  // a changed copy: the array's item stays as it was
+  check("a copy of an item changed", 201 + 100);
+  s.output.SetAt(0, first);
+  check("the changed copy put back", 0 + 100);
+  s.output.SetAt(1, Json::Number(1));  // in place now: the output is not frozen
+  check("in place after a change", 1 + 100);
+  s.raw_input = Json();
+  EXPECT_EQ(check("an array left the state", 201), 1u);
+}
+
+// The server's case: a parallel `for` keeps its items and outputs across transitions, and
+// every snapshot taken with the memo is the one an encode from scratch takes.
+TEST(CodecTest, MemoOfAParallelForMatchesEncodingFromScratch) {
+  const char* yaml = R"yaml(do:
+  - fan:
+      for:
+        each: n
+        in: '${ [range(0; 300)] | map({n: ., label: "item \(.)"}) }'
+        concurrency: 20
+      do:
+        - call:
+            call: http
+            with:
+              method: get
+              endpoint: http://svc/{n}
+            input:
+              from: '${ {n: $n.n} }'
+)yaml";
+  EngineHarness h(Doc(yaml));
+  h.set_responder([](const Activity& a) {
+    std::string uri(a.request.Get("endpoint").AsString());
+    int n = std::stoi(uri.substr(uri.rfind('/') + 1));
+    return Reply::Ok(Json::Number(n * 10), (n * 37) % 50);  // completions out of order
+  });
+  EncodeMemo memo;
+  size_t transitions = 0, reused = 0;
+  h.set_transition_hook([&](const CompiledWorkflow& wf, Transition& t) {
+    std::string bytes = EncodeState(wf, t.state, &memo);
+    ASSERT_EQ(bytes, EncodeFresh(wf, t.state)) << "transition " << transitions;
+    auto decoded = DecodeState(wf, bytes);
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    ExpectSameState(t.state, *decoded);
+    ++transitions;
+    reused += memo.reused_items();
+  });
+  h.Run();
+  EXPECT_EQ(h.status(), "completed");
+  EXPECT_EQ(h.output().size(), 300u);
+  EXPECT_GT(transitions, 100u);
+  // Most items of the 300-item collection and of the outputs came from the memo.
+  EXPECT_GT(reused, transitions * 300);
+}
+
 TEST(CodecTest, SharedValuesAreStoredOnceAndSharedAgain) {
   auto wf = CompileYaml(Doc(kEveryFieldDoc));
   ASSERT_TRUE(wf);
