@@ -270,6 +270,68 @@ void Json::ForEachMember(
   }
 }
 
+namespace {
+
+// jq 1.6's (and 1.7's) array storage: {int refcount; int length; int alloc_length; jv
+// elements[];}, the elements after padding to jv's alignment; a jv array is a window
+// (offset, size) on it. Not part of jq's API: PeekArrayItems checks it once and is null when
+// it does not hold.
+constexpr size_t kJqArrayElementsOffset =
+    (3 * sizeof(int) + alignof(jv) - 1) / alignof(jv) * alignof(jv);
+
+const jv* ItemsAt(jv v) {
+  return reinterpret_cast<const jv*>(static_cast<const char*>(static_cast<const void*>(v.u.ptr)) +
+                                     kJqArrayElementsOffset) +
+         v.offset;
+}
+
+bool ArrayLayoutHolds() {
+  jv probe = jv_array();
+  for (int i = 0; i < 40; ++i) probe = jv_array_append(probe, jv_number(i * 3 + 1));
+  probe = jv_array_set(probe, 40, jv_string("forty"));
+  jv window = jv_array_slice(jv_copy(probe), 5, 30);  // an offset into shared storage
+  bool holds = true;
+  for (jv a : {probe, window}) {
+    const int n = jv_array_length(jv_copy(a));
+    const jv* items = ItemsAt(a);
+    for (int i = 0; i < n && holds; ++i) {
+      jv item = jv_array_get(jv_copy(a), i);
+      holds =
+          jv_get_kind(items[i]) == jv_get_kind(item) && jv_equal(jv_copy(items[i]), jv_copy(item));
+      jv_free(item);
+    }
+  }
+  jv_free(window);
+  jv_free(probe);
+  return holds;
+}
+
+}  // namespace
+
+const jv* PeekArrayItems(jv v) {
+  static const bool kLayoutHolds = ArrayLayoutHolds();
+  return kLayoutHolds ? ItemsAt(v) : nullptr;
+}
+
+namespace {
+
+// Calls fn(item) for every item of array `v`, in order; the item is borrowed.
+template <typename Fn>
+void ForEachBorrowedItem(jv v, Fn&& fn) {
+  const int n = jv_array_length(jv_copy(v));
+  if (const jv* items = PeekArrayItems(v)) {
+    for (int i = 0; i < n; ++i) fn(items[i]);
+    return;
+  }
+  for (int i = 0; i < n; ++i) {
+    jv item = jv_array_get(jv_copy(v), i);
+    fn(item);
+    jv_free(item);
+  }
+}
+
+}  // namespace
+
 void Json::ForEachItem(const std::function<void(size_t index, const Json& value)>& fn) const {
   if (!IsArray()) return;
   int n = jv_array_length(jv_copy(v_));
@@ -324,13 +386,12 @@ void AppendCompact(jv v, std::string* out) {
       return;
     case JV_KIND_ARRAY: {
       out->push_back('[');
-      int n = jv_array_length(jv_copy(v));
-      for (int i = 0; i < n; ++i) {
-        if (i > 0) out->push_back(',');
-        jv item = jv_array_get(jv_copy(v), i);
+      bool first = true;
+      ForEachBorrowedItem(v, [&](jv item) {
+        if (!first) out->push_back(',');
+        first = false;
         AppendCompact(item, out);
-        jv_free(item);
-      }
+      });
       out->push_back(']');
       return;
     }
@@ -366,49 +427,6 @@ std::string Json::Dump(bool pretty) const {
   return out;
 }
 
-namespace {
-
-// jq 1.6's (and 1.7's) array storage: {int refcount; int length; int alloc_length; jv
-// elements[];}, the elements after padding to jv's alignment; a jv array is a window
-// (offset, size) on it. Not part of jq's API: PeekArrayItems checks it once and is null when
-// it does not hold.
-constexpr size_t kJqArrayElementsOffset =
-    (3 * sizeof(int) + alignof(jv) - 1) / alignof(jv) * alignof(jv);
-
-const jv* ItemsAt(jv v) {
-  return reinterpret_cast<const jv*>(static_cast<const char*>(static_cast<const void*>(v.u.ptr)) +
-                                     kJqArrayElementsOffset) +
-         v.offset;
-}
-
-bool ArrayLayoutHolds() {
-  jv probe = jv_array();
-  for (int i = 0; i < 40; ++i) probe = jv_array_append(probe, jv_number(i * 3 + 1));
-  probe = jv_array_set(probe, 40, jv_string("forty"));
-  jv window = jv_array_slice(jv_copy(probe), 5, 30);  // an offset into shared storage
-  bool holds = true;
-  for (jv a : {probe, window}) {
-    const int n = jv_array_length(jv_copy(a));
-    const jv* items = ItemsAt(a);
-    for (int i = 0; i < n && holds; ++i) {
-      jv item = jv_array_get(jv_copy(a), i);
-      holds =
-          jv_get_kind(items[i]) == jv_get_kind(item) && jv_equal(jv_copy(items[i]), jv_copy(item));
-      jv_free(item);
-    }
-  }
-  jv_free(window);
-  jv_free(probe);
-  return holds;
-}
-
-}  // namespace
-
-const jv* PeekArrayItems(jv v) {
-  static const bool kLayoutHolds = ArrayLayoutHolds();
-  return kLayoutHolds ? ItemsAt(v) : nullptr;
-}
-
 // Straight on jv, without the callbacks of ForEachMember: values cross threads this way on
 // every activity and start.
 jv DeepCopyJv(jv v) {
@@ -416,13 +434,8 @@ jv DeepCopyJv(jv v) {
     case JV_KIND_STRING:
       return jv_string_sized(jv_string_value(v), jv_string_length_bytes(jv_copy(v)));
     case JV_KIND_ARRAY: {
-      int n = jv_array_length(jv_copy(v));
-      jv out = jv_array_sized(n);
-      for (int i = 0; i < n; ++i) {
-        jv item = jv_array_get(jv_copy(v), i);
-        out = jv_array_append(out, DeepCopyJv(item));
-        jv_free(item);
-      }
+      jv out = jv_array_sized(jv_array_length(jv_copy(v)));
+      ForEachBorrowedItem(v, [&](jv item) { out = jv_array_append(out, DeepCopyJv(item)); });
       return out;
     }
     case JV_KIND_OBJECT: {
