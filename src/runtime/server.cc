@@ -242,8 +242,17 @@ struct Server::Impl {
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timer_heap;
   std::set<std::pair<std::string, uint64_t>> timer_known;  // loaded or fired, row not gone
   std::set<std::pair<std::string, uint64_t>> timer_cancelled;
-  std::priority_queue<WaitDeadline, std::vector<WaitDeadline>, std::greater<>> wait_heap;
+  // A min-heap by due (std::push_heap with std::greater). Answered waits stay until their
+  // deadline, as a heap cannot remove from its middle: PushWaitLocked drops them whenever
+  // the heap doubled, else thousands of `?wait` starts a second, each 60 s away, would hold
+  // hundreds of thousands of spent callbacks (and what they hold).
+  std::vector<WaitDeadline> wait_heap;
+  size_t wait_purge_at = 1024;
   Millis loaded_until = 0;
+  // When the timer thread wakes next (guarded by timer_mu); 0 while it is awake, when it
+  // sees every entry before it sleeps again. A new entry due later needs no wake-up: a
+  // `?wait` start registers one per request, 60 s away.
+  Millis timer_sleeps_until = 0;
   bool timer_stop = false;
   std::thread timer_thread;
 
@@ -1213,7 +1222,26 @@ struct Server::Impl {
     if (!timer_known.insert({t.instance_id, t.timer_id}).second) return;
     timer_cancelled.erase({t.instance_id, t.timer_id});
     timer_heap.push(TimerEntry{t.due_at, t.instance_id, t.timer_id});
-    timer_cv.notify_one();
+    WakeTimersLocked(t.due_at);
+  }
+
+  // REQUIRES timer_mu.
+  void PushWaitLocked(WaitDeadline w) {
+    if (wait_heap.size() >= wait_purge_at) {
+      std::erase_if(wait_heap, [](const WaitDeadline& d) { return d.answered->load(); });
+      std::make_heap(wait_heap.begin(), wait_heap.end(), std::greater<>());
+      wait_purge_at = std::max<size_t>(1024, 2 * wait_heap.size());
+    }
+    const Millis due = w.due;
+    wait_heap.push_back(std::move(w));
+    std::push_heap(wait_heap.begin(), wait_heap.end(), std::greater<>());
+    WakeTimersLocked(due);
+  }
+
+  // REQUIRES timer_mu. Wakes the timer thread if an entry due at `due` comes before its
+  // next wake-up.
+  void WakeTimersLocked(Millis due) {
+    if (timer_sleeps_until != 0 && due < timer_sleeps_until) timer_cv.notify_one();
   }
 
   void CancelTimerEntry(const std::string& instance, uint64_t timer) {
@@ -1273,9 +1301,10 @@ struct Server::Impl {
         due.push_back(std::move(t));
       }
       std::vector<WaitDeadline> expired;
-      while (!wait_heap.empty() && wait_heap.top().due <= now) {
-        expired.push_back(wait_heap.top());
-        wait_heap.pop();
+      while (!wait_heap.empty() && wait_heap.front().due <= now) {
+        std::pop_heap(wait_heap.begin(), wait_heap.end(), std::greater<>());
+        expired.push_back(std::move(wait_heap.back()));
+        wait_heap.pop_back();
       }
       if (!due.empty() || !expired.empty()) {
         lock.unlock();
@@ -1296,8 +1325,10 @@ struct Server::Impl {
       }
       Millis wake = next_load;
       if (!timer_heap.empty()) wake = std::min(wake, timer_heap.top().due);
-      if (!wait_heap.empty()) wake = std::min(wake, wait_heap.top().due);
-      timer_cv.wait_for(lock, std::chrono::milliseconds(std::max<Millis>(1, wake - now)));
+      if (!wait_heap.empty()) wake = std::min(wake, wait_heap.front().due);
+      timer_sleeps_until = std::max<Millis>(now + 1, wake);
+      timer_cv.wait_for(lock, std::chrono::milliseconds(timer_sleeps_until - now));
+      timer_sleeps_until = 0;
     }
   }
 
@@ -1751,6 +1782,10 @@ Server::Counters Server::counters() const {
     std::lock_guard<std::mutex> lock(impl_->resident_mu);
     c.resident = impl_->resident.size();
   }
+  {
+    std::lock_guard<std::mutex> lock(impl_->timer_mu);
+    c.wait_deadlines = impl_->wait_heap.size();
+  }
   return c;
 }
 
@@ -1861,8 +1896,8 @@ void Server::WaitInstance(const std::string& id, int64_t timeout_ms,
   // the common case (a `?wait` start) and needs no read of the row.
   if (timeout_ms > 0 && s.KnownRunning(id)) {
     std::lock_guard<std::mutex> lock(s.timer_mu);
-    s.wait_heap.push(Impl::WaitDeadline{NowMillis() + timeout_ms, id, answered, fn});
-    s.timer_cv.notify_one();
+    const Millis due = NowMillis() + timeout_ms;
+    s.PushWaitLocked(Impl::WaitDeadline{due, id, answered, fn});
     return;
   }
   auto view = s.GetInstanceView(id);
@@ -1878,8 +1913,8 @@ void Server::WaitInstance(const std::string& id, int64_t timeout_ms,
     return;
   }
   std::lock_guard<std::mutex> lock(s.timer_mu);
-  s.wait_heap.push(Impl::WaitDeadline{NowMillis() + timeout_ms, id, answered, fn});
-  s.timer_cv.notify_one();
+  const Millis due = NowMillis() + timeout_ms;
+  s.PushWaitLocked(Impl::WaitDeadline{due, id, answered, fn});
 }
 
 Result<Json> Server::GetInstance(const std::string& id) { return impl_->GetInstanceView(id); }

@@ -111,6 +111,7 @@ class Server final : public WorkflowService {
     uint64_t timers_fired = 0;
     uint64_t abandoned_workers = 0;  // evaluations that exceeded evaluation_timeout_ms
     uint64_t resident = 0;           // instances in memory now
+    uint64_t wait_deadlines = 0;     // `?wait` deadlines held (answered ones until purged)
   };
   Counters counters() const;
 

@@ -136,6 +136,14 @@ do:
         x: ${ last(repeat(1)) }
 )";
 
+constexpr char kShortNap[] = R"(
+document: {dsl: '1.0.0', namespace: test, name: short-nap, version: '1.0.0'}
+do:
+  - nap:
+      wait:
+        milliseconds: 50
+)";
+
 constexpr char kWait[] = R"(
 document: {dsl: '1.0.0', namespace: test, name: nap, version: '1.0.0'}
 do:
@@ -239,6 +247,25 @@ TEST_F(ServerTest, ConcurrentStartsShareCommits) {
   Server::Counters c = server_->counters();
   EXPECT_GE(c.transitions, 300u);
   EXPECT_LT(c.commits, c.transitions);
+}
+
+// Waits answered by their instance's end do not pile up until their deadlines: a server
+// answering thousands of `?wait` starts a second would otherwise hold every callback for the
+// whole wait (60 s in the benchmarks).
+TEST_F(ServerTest, AnsweredWaitsDoNotAccumulate) {
+  Open();
+  Deploy(kShortNap);
+  // Each wait is registered while its instance naps, with a deadline 60 s away; without
+  // purging, all 1,300 would still be held.
+  std::vector<std::promise<Result<ViewText>>> done(1300);
+  for (auto& p : done) {
+    auto r = Start("test/short-nap", "{}");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    server_->WaitInstance(r->id, 60000, [&p](Result<ViewText> v) { p.set_value(std::move(v)); });
+  }
+  for (auto& p : done) ASSERT_TRUE(p.get_future().get().ok());
+  EXPECT_LT(server_->counters().wait_deadlines, 1100u);
+  EXPECT_GT(server_->counters().wait_deadlines, 0u);  // (the counter counts)
 }
 
 // `top -H`, perf and gdb tell the server's threads apart by name.
