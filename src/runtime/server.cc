@@ -1319,6 +1319,7 @@ struct Server::Impl {
         for (auto& w : expired) {
           if (w.answered->exchange(true)) continue;
           w.done(GetViewText(w.instance));
+          ForgetAnsweredWaiters(w.instance);
         }
         lock.lock();
         continue;
@@ -1341,6 +1342,16 @@ struct Server::Impl {
   }
 
   // `view`: the instance's view as it ended, or null to read it.
+  // A wait that timed out leaves its instance's list of waiters (which the instance's end
+  // empties): clients polling a long-running instance with `?wait` would pile up there.
+  void ForgetAnsweredWaiters(const std::string& id) {
+    std::lock_guard<std::mutex> lock(waiters_mu);
+    auto it = waiters.find(id);
+    if (it == waiters.end()) return;
+    std::erase_if(it->second, [](const Waiter& w) { return w.answered->load(); });
+    if (it->second.empty()) waiters.erase(it);
+  }
+
   void NotifyWaiters(const std::string& id, const ViewText& view) {
     std::vector<Waiter> ws;
     {
@@ -1785,6 +1796,10 @@ Server::Counters Server::counters() const {
   {
     std::lock_guard<std::mutex> lock(impl_->timer_mu);
     c.wait_deadlines = impl_->wait_heap.size();
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->waiters_mu);
+    for (const auto& [id, list] : impl_->waiters) c.waiters += list.size();
   }
   return c;
 }

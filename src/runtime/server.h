@@ -112,6 +112,7 @@ class Server final : public WorkflowService {
     uint64_t abandoned_workers = 0;  // evaluations that exceeded evaluation_timeout_ms
     uint64_t resident = 0;           // instances in memory now
     uint64_t wait_deadlines = 0;     // `?wait` deadlines held (answered ones until purged)
+    uint64_t waiters = 0;            // `?wait` callers waiting for an instance's end
   };
   Counters counters() const;
 

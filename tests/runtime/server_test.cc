@@ -264,8 +264,22 @@ TEST_F(ServerTest, AnsweredWaitsDoNotAccumulate) {
     server_->WaitInstance(r->id, 60000, [&p](Result<ViewText> v) { p.set_value(std::move(v)); });
   }
   for (auto& p : done) ASSERT_TRUE(p.get_future().get().ok());
+  EXPECT_EQ(server_->counters().waiters, 0u);
   EXPECT_LT(server_->counters().wait_deadlines, 1100u);
   EXPECT_GT(server_->counters().wait_deadlines, 0u);  // (the counter counts)
+}
+
+// A client polling a long instance with short waits leaves nothing behind per poll.
+TEST_F(ServerTest, TimedOutWaitsLeaveNoWaiterBehind) {
+  Open();
+  Deploy(kWait);  // naps 400 ms
+  auto r = Start("test/nap", "{}");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (int poll = 0; poll < 5; ++poll) {
+    EXPECT_EQ(Wait(r->id, 20).Get("status").AsString(), "waiting");
+  }
+  EXPECT_EQ(server_->counters().waiters, 0u);
+  EXPECT_EQ(Wait(r->id).Get("status").AsString(), "completed");
 }
 
 // `top -H`, perf and gdb tell the server's threads apart by name.
