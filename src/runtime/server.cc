@@ -1318,8 +1318,8 @@ struct Server::Impl {
         }
         for (auto& w : expired) {
           if (w.answered->exchange(true)) continue;
+          ForgetAnsweredWaiters(w.instance);  // before the answer: the caller may ask again
           w.done(GetViewText(w.instance));
-          ForgetAnsweredWaiters(w.instance);
         }
         lock.lock();
         continue;
