@@ -155,6 +155,15 @@ class Session {
 // The items of a list answer: the body itself when it is an array, else body.items.
 Json Items(const Json& body) { return body.IsArray() ? body : body.Get("items"); }
 
+// The exit code when `reply` failed (its message is printed) or `--output json` printed its
+// body as it came; nothing when the verb goes on to print its human view.
+std::optional<int> Finished(Session& session, const Reply& reply) {
+  if (reply.exit_code != kExitOk) return reply.exit_code;
+  if (!session.json_output()) return std::nullopt;
+  session.PrintJson(reply.body);
+  return kExitOk;
+}
+
 bool IsTerminal(const std::string& status) {
   return status == "completed" || status == "faulted" || status == "cancelled" ||
          status == "compensated" || status == "compensation_failed";
@@ -448,11 +457,7 @@ int RunList(const ClientFlags& flags, const ListArgs& args, Io io) {
 int RunGet(const ClientFlags& flags, const std::string& id, Io io) {
   Session session(flags, io);
   Reply reply = session.Get("/api/v1/instances/" + PercentEncode(id));
-  if (reply.exit_code != kExitOk) return reply.exit_code;
-  if (session.json_output()) {
-    session.PrintJson(reply.body);
-    return kExitOk;
-  }
+  if (std::optional<int> done = Finished(session, reply)) return *done;
   const Json& view = reply.body;
   auto field = [&](const char* label, const std::string& value) {
     std::string padded = label;
@@ -515,11 +520,7 @@ int RunGet(const ClientFlags& flags, const std::string& id, Io io) {
 int RunHistory(const ClientFlags& flags, const std::string& id, Io io) {
   Session session(flags, io);
   Reply reply = session.Get("/api/v1/instances/" + PercentEncode(id) + "/history");
-  if (reply.exit_code != kExitOk) return reply.exit_code;
-  if (session.json_output()) {
-    session.PrintJson(reply.body);
-    return kExitOk;
-  }
+  if (std::optional<int> done = Finished(session, reply)) return *done;
   Table table({"SEQ", "TIME", "KIND", "TASK", "ATTEMPT", "DURATION", "ERROR"});
   table.SetAlign(0, Table::Align::kRight);
   table.SetAlign(4, Table::Align::kRight);
@@ -559,11 +560,7 @@ int RunControl(const ClientFlags& flags, Control control, const std::string& id,
   if (control == Control::kCancel && !reason.empty()) body.Set("reason", Json::String(reason));
   Session session(flags, io);
   Reply reply = session.Post("/api/v1/instances/" + PercentEncode(id) + "/" + verb, body.Dump());
-  if (reply.exit_code != kExitOk) return reply.exit_code;
-  if (session.json_output()) {
-    session.PrintJson(reply.body);
-    return kExitOk;
-  }
+  if (std::optional<int> done = Finished(session, reply)) return *done;
   std::string shown_id = Str(reply.body, "id");
   std::string status = Str(reply.body, "status");
   io.out << (shown_id.empty() ? id : shown_id) << ' '
@@ -574,11 +571,7 @@ int RunControl(const ClientFlags& flags, Control control, const std::string& id,
 int RunDefinitions(const ClientFlags& flags, Io io) {
   Session session(flags, io);
   Reply reply = session.Get("/api/v1/definitions");
-  if (reply.exit_code != kExitOk) return reply.exit_code;
-  if (session.json_output()) {
-    session.PrintJson(reply.body);
-    return kExitOk;
-  }
+  if (std::optional<int> done = Finished(session, reply)) return *done;
   Table table({"NAMESPACE", "NAME", "VERSIONS"});
   Items(reply.body).ForEachItem([&](size_t, const Json& definition) {
     std::string versions;
@@ -671,11 +664,7 @@ const char* RepairName(Repair repair) {
 int RunDeadLetters(const ClientFlags& flags, const DeadLetterArgs& args, Io io) {
   Session session(flags, io);
   Reply reply = session.Get(DeadLettersPath(args));
-  if (reply.exit_code != kExitOk) return reply.exit_code;
-  if (session.json_output()) {
-    session.PrintJson(reply.body);
-    return kExitOk;
-  }
+  if (std::optional<int> done = Finished(session, reply)) return *done;
   Table table({"ID", "WORKFLOW", "STATUS", "ERROR", "FAILED TASK", "ATTEMPTS", "ENDED"});
   table.SetAlign(5, Table::Align::kRight);
   Items(reply.body).ForEachItem([&](size_t, const Json& item) {
@@ -735,11 +724,7 @@ int RunRepair(const ClientFlags& flags, Repair repair, const RepairArgs& args, I
   Session session(effective, io);
   Reply reply =
       session.Post("/api/v1/instances/" + PercentEncode(args.id) + "/" + action, body.Dump());
-  if (reply.exit_code != kExitOk) return reply.exit_code;
-  if (session.json_output()) {
-    session.PrintJson(reply.body);
-    return kExitOk;
-  }
+  if (std::optional<int> done = Finished(session, reply)) return *done;
   std::string shown_id = Str(reply.body, "id");
   std::string status = Str(reply.body, "status");
   io.out << (shown_id.empty() ? args.id : shown_id) << ' '
