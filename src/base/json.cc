@@ -313,25 +313,6 @@ const jv* PeekArrayItems(jv v) {
   return kLayoutHolds ? ItemsAt(v) : nullptr;
 }
 
-namespace {
-
-// Calls fn(item) for every item of array `v`, in order; the item is borrowed.
-template <typename Fn>
-void ForEachBorrowedItem(jv v, Fn&& fn) {
-  const int n = jv_array_length(jv_copy(v));
-  if (const jv* items = PeekArrayItems(v)) {
-    for (int i = 0; i < n; ++i) fn(items[i]);
-    return;
-  }
-  for (int i = 0; i < n; ++i) {
-    jv item = jv_array_get(jv_copy(v), i);
-    fn(item);
-    jv_free(item);
-  }
-}
-
-}  // namespace
-
 void Json::ForEachItem(const std::function<void(size_t index, const Json& value)>& fn) const {
   if (!IsArray()) return;
   int n = jv_array_length(jv_copy(v_));
@@ -386,12 +367,12 @@ void AppendCompact(jv v, std::string* out) {
       return;
     case JV_KIND_ARRAY: {
       out->push_back('[');
-      bool first = true;
-      ForEachBorrowedItem(v, [&](jv item) {
-        if (!first) out->push_back(',');
-        first = false;
-        AppendCompact(item, out);
-      });
+      const int n = jv_array_length(jv_copy(v));
+      BorrowedItems items(v);
+      for (int i = 0; i < n; ++i) {
+        if (i > 0) out->push_back(',');
+        AppendCompact(items[static_cast<size_t>(i)], out);
+      }
       out->push_back(']');
       return;
     }
@@ -434,8 +415,12 @@ jv DeepCopyJv(jv v) {
     case JV_KIND_STRING:
       return jv_string_sized(jv_string_value(v), jv_string_length_bytes(jv_copy(v)));
     case JV_KIND_ARRAY: {
-      jv out = jv_array_sized(jv_array_length(jv_copy(v)));
-      ForEachBorrowedItem(v, [&](jv item) { out = jv_array_append(out, DeepCopyJv(item)); });
+      const int n = jv_array_length(jv_copy(v));
+      jv out = jv_array_sized(n);
+      BorrowedItems items(v);
+      for (int i = 0; i < n; ++i) {
+        out = jv_array_append(out, DeepCopyJv(items[static_cast<size_t>(i)]));
+      }
       return out;
     }
     case JV_KIND_OBJECT: {

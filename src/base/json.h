@@ -164,6 +164,31 @@ jv DeepCopyJv(jv v);
 // REQUIRES: `v` is an array, alive and unchanged while the pointer is used.
 const jv* PeekArrayItems(jv v);
 
+// Reads the items of array `v`: straight from jq's storage when PeekArrayItems allows, else
+// through jv_array_get. An item is borrowed: valid until the next read.
+// REQUIRES: `v` is an array, alive and unchanged while the reader is used.
+class BorrowedItems {
+ public:
+  explicit BorrowedItems(jv array) : array_(array), items_(PeekArrayItems(array)) {}
+  ~BorrowedItems() { jv_free(held_); }
+  BorrowedItems(const BorrowedItems&) = delete;
+  BorrowedItems& operator=(const BorrowedItems&) = delete;
+
+  jv operator[](size_t i) {
+    if (items_ != nullptr) return items_[i];
+    jv_free(held_);
+    held_ = jv_array_get(jv_copy(array_), static_cast<int>(i));
+    return held_;
+  }
+  // References to a borrowed item held by the array and this reader.
+  int refs_held() const { return items_ != nullptr ? 1 : 2; }
+
+ private:
+  jv array_;
+  const jv* items_;
+  jv held_ = jv_null();
+};
+
 // Escapes a key for use in a JSON pointer (RFC 6901: '~' → "~0", '/' → "~1").
 std::string PointerEscape(std::string_view key);
 

@@ -242,30 +242,6 @@ bool SameValue(jv a, jv b) {
   }
 }
 
-// Reads the items of an array: straight from jq's storage when PeekArrayItems allows,
-// else through jv_array_get. An item is borrowed: valid until the next read.
-class ItemReader {
- public:
-  explicit ItemReader(jv array) : array_(array), items_(PeekArrayItems(array)) {}
-  ~ItemReader() { jv_free(held_); }
-  ItemReader(const ItemReader&) = delete;
-  ItemReader& operator=(const ItemReader&) = delete;
-
-  jv operator[](size_t i) {
-    if (items_ != nullptr) return items_[i];
-    jv_free(held_);
-    held_ = jv_array_get(jv_copy(array_), static_cast<int>(i));
-    return held_;
-  }
-  // References to a borrowed item held by the reader and its array.
-  int refs_held() const { return items_ != nullptr ? 1 : 2; }
-
- private:
-  jv array_;
-  const jv* items_;
-  jv held_ = jv_null();
-};
-
 }  // namespace
 
 struct EncodeMemo::Impl {
@@ -417,7 +393,7 @@ class Writer {
         if (memo_ != nullptr && plain_ == 0 && n >= EncodeMemo::kMemoMinItems) {
           WriteRememberedItems(v, static_cast<size_t>(n));
         } else {
-          ItemReader items(v);
+          BorrowedItems items(v);
           for (int i = 0; i < n; ++i) WriteJv(items[static_cast<size_t>(i)], items.refs_held());
         }
         if (n > 0) Written(v, track);
@@ -478,7 +454,7 @@ class Writer {
       impl.reused += n;
       return;
     }
-    ItemReader items(v);
+    BorrowedItems items(v);
     size_t same = 0;
     const size_t known = std::min(memo.items.size(), n);
     while (same < known && SameValue(items[same], memo.items[same].value)) ++same;
