@@ -2,7 +2,8 @@
 # Configures and builds one CMake preset of baton (see CMakePresets.json).
 #
 # Usage: scripts/build.sh [PRESET] [options] [-- extra cmake configure args]
-#   PRESET              debug (default: ASan+UBSan, tests) or release (no tests)
+#   PRESET              debug (default: ASan+UBSan, tests), tsan (ThreadSanitizer, tests)
+#                       or release (no tests)
 #   --build-dir DIR     build here instead of $BATON_BUILD_ROOT/PRESET
 #   -j N, --jobs N      parallel compile jobs (default $BATON_JOBS, else 2)
 #   --target T          build only target T (repeatable), e.g. --target baton
@@ -27,7 +28,7 @@ extra=()
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    debug | release) preset="$1" ;;
+    debug | tsan | release) preset="$1" ;;
     --build-dir) build_dir="$2"; shift ;;
     --build-dir=*) build_dir="${1#*=}" ;;
     -j | --jobs) jobs="$2"; shift ;;

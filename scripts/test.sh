@@ -6,8 +6,10 @@
 #   2. tools/format.sh --check                      clang-format 14, src/ tests/ bench/
 #   3. tools/check_includes.py                      subsystem boundaries, real-clock allow-list
 #   4. debug build (ASan+UBSan) and ctest           every test, with a per-test timeout
-#   5. release build and a smoke test               baton --help, validate examples/, run a workflow
-#   6. tools/lint.sh (clang-tidy), only with --tidy or BATON_TIDY=1
+#   5. tsan build (ThreadSanitizer) and the tests of the threaded parts: the server, the
+#      store, the HTTP server and routes, the executors, the client verbs
+#   6. release build and a smoke test               baton --help, validate examples/, run a workflow
+#   7. tools/lint.sh (clang-tidy), only with --tidy or BATON_TIDY=1
 #
 # Every step runs even when an earlier one failed (except those that need a build that
 # failed), then a summary is printed. Exit status 0 only when every step passed.
@@ -15,7 +17,7 @@
 # Usage: scripts/test.sh [--tidy]
 # Environment:
 #   BATON_JOBS          parallel jobs for the builds and ctest (default 2)
-#   BATON_BUILD_ROOT    where the debug/ and release/ build dirs go (default <repo>/build)
+#   BATON_BUILD_ROOT    where the debug/, tsan/ and release/ build dirs go (default <repo>/build)
 #   BATON_TEST_TIMEOUT  seconds per test before ctest kills it (default 300)
 #   BATON_CTEST_ARGS    extra ctest arguments, e.g. "-R Fork" or "-L unit"
 #   BATON_TIDY=1        same as --tidy
@@ -27,6 +29,7 @@ cd "$ROOT" || exit 2
 JOBS="${BATON_JOBS:-2}"
 BUILD_ROOT="${BATON_BUILD_ROOT:-$ROOT/build}"
 DEBUG_DIR="$BUILD_ROOT/debug"
+TSAN_DIR="$BUILD_ROOT/tsan"
 RELEASE_DIR="$BUILD_ROOT/release"
 TEST_TIMEOUT="${BATON_TEST_TIMEOUT:-300}"
 TIDY="${BATON_TIDY:-0}"
@@ -34,7 +37,7 @@ TIDY="${BATON_TIDY:-0}"
 for arg in "$@"; do
   case "$arg" in
     --tidy) TIDY=1 ;;
-    -h | --help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -89,6 +92,31 @@ run_ctest() {
     tests_passed=$((total - failed))
   fi
   rm -f "$log"
+  return "$rc"
+}
+
+# The suites whose code runs on several threads, under ThreadSanitizer. A report fails the
+# test binary (halt_on_error), with both stacks and the locks held.
+TSAN_TARGETS=(runtime_tests store_tests api_tests unit_tests)
+TSAN_UNIT_SUITES="HttpExecutorTest.*:ProcessExecutorTest.*:ShardedExecutorTest.*:\
+ExecutorRegistryTest.*:HttpFixtureTest.*:ProgramSetThreadsTest.*:ApiClientTest.*:\
+ClientCommandsTest.*:ServeCommandTest.*"
+tsan_run() {
+  local bin="$1"
+  shift
+  echo "+ $bin $*"
+  if ! TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}" \
+    "$TSAN_DIR/$bin" --gtest_brief=1 "$@" </dev/null; then
+    echo "tsan: $bin failed"
+    return 1
+  fi
+}
+run_tsan() {
+  local rc=0
+  tsan_run tests/runtime/runtime_tests || rc=1
+  tsan_run tests/store/store_tests || rc=1
+  tsan_run tests/api/api_tests || rc=1
+  tsan_run tests/unit_tests "--gtest_filter=$TSAN_UNIT_SUITES" || rc=1
   return "$rc"
 }
 
@@ -192,6 +220,14 @@ if step "debug build (ASan+UBSan)" scripts/build.sh debug; then
   step "ctest (debug)" run_ctest
 else
   skip "ctest (debug)" "debug build failed"
+fi
+
+tsan_build_args=()
+for t in "${TSAN_TARGETS[@]}"; do tsan_build_args+=(--target "$t"); done
+if step "tsan build (ThreadSanitizer)" scripts/build.sh tsan "${tsan_build_args[@]}"; then
+  step "tsan tests (threaded suites)" run_tsan
+else
+  skip "tsan tests (threaded suites)" "tsan build failed"
 fi
 
 if step "release build" scripts/build.sh release; then

@@ -102,7 +102,7 @@ class Server final : public WorkflowService {
                std::function<void(Result<Json>)> done) override;
   bool Ready() const override;
 
-  // For tests and /metrics: counters since start.
+  // Counters since start, read by the tests (there is no metrics endpoint yet).
   struct Counters {
     uint64_t commits = 0;       // transactions
     uint64_t transitions = 0;   // instance writes committed
