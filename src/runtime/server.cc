@@ -1341,7 +1341,6 @@ struct Server::Impl {
     return waiters.count(id) > 0;
   }
 
-  // `view`: the instance's view as it ended, or null to read it.
   // A wait that timed out leaves its instance's list of waiters (which the instance's end
   // empties): clients polling a long-running instance with `?wait` would pile up there.
   void ForgetAnsweredWaiters(const std::string& id) {
@@ -1352,6 +1351,7 @@ struct Server::Impl {
     if (it->second.empty()) waiters.erase(it);
   }
 
+  // `view`: the instance's view as it ended, or null to read it.
   void NotifyWaiters(const std::string& id, const ViewText& view) {
     std::vector<Waiter> ws;
     {
@@ -1909,23 +1909,19 @@ void Server::WaitInstance(const std::string& id, int64_t timeout_ms,
   }
   // Registered first, then checked: a commit in between notifies us. Running in memory is
   // the common case (a `?wait` start) and needs no read of the row.
-  if (timeout_ms > 0 && s.KnownRunning(id)) {
-    std::lock_guard<std::mutex> lock(s.timer_mu);
-    const Millis due = NowMillis() + timeout_ms;
-    s.PushWaitLocked(Impl::WaitDeadline{due, id, answered, fn});
-    return;
-  }
-  auto view = s.GetInstanceView(id);
-  bool finished = !view.ok();
-  if (view.ok()) {
-    Json status = view->Get("status");
-    finished = status.IsString() && IsTerminalText(std::string(status.AsString()));
-  }
-  if (finished || timeout_ms <= 0) {
-    if (answered->exchange(true)) return;
-    if (!view.ok()) return fn(view.status());
-    fn(MakeViewText(*view));
-    return;
+  if (timeout_ms <= 0 || !s.KnownRunning(id)) {
+    auto view = s.GetInstanceView(id);
+    bool finished = !view.ok();
+    if (view.ok()) {
+      Json status = view->Get("status");
+      finished = status.IsString() && IsTerminalText(std::string(status.AsString()));
+    }
+    if (finished || timeout_ms <= 0) {
+      if (answered->exchange(true)) return;
+      if (!view.ok()) return fn(view.status());
+      fn(MakeViewText(*view));
+      return;
+    }
   }
   std::lock_guard<std::mutex> lock(s.timer_mu);
   const Millis due = NowMillis() + timeout_ms;
